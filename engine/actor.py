@@ -1,0 +1,120 @@
+"""The stepped actor: the unit of co-simulation.
+
+An actor declares its variables (:mod:`cryocosim.variables`) and implements
+
+* :meth:`Actor.setup` – validate parameters, build internal state (called once before the run
+  and again after a parameter change by an event);
+* :meth:`Actor.do_step` – advance from ``t`` to ``t + h`` reading its input attributes and
+  writing its output attributes;
+* :meth:`Actor.get_state` / :meth:`Actor.set_state` – a complete snapshot for rollback.
+
+Every declared variable is a plain attribute of the instance (``self.p_in``, ``self.mdot``),
+which is what both the engine's bus and the FMU wrapper read and write.  Internal state that is
+not a declared variable is listed in ``state_attributes`` so snapshots are complete.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar
+
+from .errors import ParameterError
+from .units import UnitError, parse_quantity
+from .variables import Causality, Variable
+
+
+class Actor:
+    """Base class of every co-simulation actor (native model or wrapped FMU)."""
+
+    #: declared variables, in the order they are exported
+    variables: ClassVar[tuple[Variable, ...]] = ()
+    #: physical ports: port name -> {role: variable name}; see :meth:`Bus.connect_ports`
+    ports: ClassVar[dict[str, dict[str, str]]] = {}
+    #: names of internal attributes (not declared variables) that make up the state
+    state_attributes: ClassVar[tuple[str, ...]] = ()
+    #: default communication step in s (the scenario may override it)
+    default_step: ClassVar[float] = 1.0
+    #: one-line description used by ``cryocosim describe`` and the FMU's modelDescription
+    summary: ClassVar[str] = ""
+
+    def __init__(self, name: str = "actor", **parameters: Any):
+        self.name = name
+        for v in self.variables:
+            setattr(self, v.name, v.start)
+        for key, value in parameters.items():
+            self.set_parameter(key, value)
+
+    # -- declarations -------------------------------------------------------------------
+    @classmethod
+    def variable_map(cls) -> dict[str, Variable]:
+        cache = cls.__dict__.get("_variable_map")
+        if cache is None:
+            cache = {v.name: v for v in cls.variables}
+            cls._variable_map = cache
+        return cache
+
+    @classmethod
+    def by_causality(cls, causality: Causality) -> list[Variable]:
+        return [v for v in cls.variables if v.causality == causality]
+
+    # -- parameters ---------------------------------------------------------------------
+    def set_parameter(self, key: str, value: Any) -> None:
+        """Set a parameter, converting ``"0.5 atm"``-style strings to the declared unit."""
+        var = self.variable_map().get(key)
+        if var is None or var.causality not in (Causality.parameter, Causality.input):
+            known = ", ".join(v.name for v in self.variables if v.causality == Causality.parameter)
+            raise ParameterError(f"actor '{self.name}': unknown parameter '{key}' (parameters: {known})")
+        setattr(self, key, self.coerce(var, value))
+
+    def coerce(self, var: Variable, value: Any) -> Any:
+        where = f"actor '{self.name}': parameter '{var.name}'"
+        if var.type is str:
+            if not isinstance(value, str):
+                raise ParameterError(f"{where} must be a string, got {value!r}")
+            if var.choices and value not in var.choices:
+                raise ParameterError(f"{where} = {value!r} is not one of {', '.join(var.choices)}")
+            return value
+        if var.type is bool:
+            if not isinstance(value, bool):
+                raise ParameterError(f"{where} must be true or false, got {value!r}")
+            return value
+        try:
+            x = parse_quantity(value, var.unit)
+        except UnitError as exc:
+            raise ParameterError(f"{where}: {exc}") from None
+        if x != x:
+            raise ParameterError(f"{where} is not a number")
+        if var.min is not None and x < var.min:
+            raise ParameterError(f"{where} = {x:g} {var.unit} is below its minimum {var.min:g} {var.unit}")
+        if var.max is not None and x > var.max:
+            raise ParameterError(f"{where} = {x:g} {var.unit} is above its maximum {var.max:g} {var.unit}")
+        return int(x) if var.type is int else x
+
+    def parameters(self) -> dict[str, Any]:
+        return {v.name: getattr(self, v.name) for v in self.variables if v.causality == Causality.parameter}
+
+    # -- life cycle -----------------------------------------------------------------------
+    def setup(self) -> None:
+        """Validate parameters and build the internal state (override)."""
+
+    def do_step(self, t: float, h: float) -> None:
+        """Advance from ``t`` to ``t + h`` (s) (override)."""
+        raise NotImplementedError(f"{type(self).__name__}.do_step")
+
+    def terminate(self) -> None:
+        """Release resources (override when needed)."""
+
+    # -- state --------------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """A complete snapshot: every declared variable plus ``state_attributes``."""
+        snap = {v.name: getattr(self, v.name) for v in self.variables}
+        for name in self.state_attributes:
+            snap[name] = copy.deepcopy(getattr(self, name))
+        return snap
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a snapshot taken by :meth:`get_state`."""
+        for key, value in state.items():
+            setattr(self, key, copy.deepcopy(value) if key in self.state_attributes else value)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} '{self.name}'>"

@@ -1,0 +1,34 @@
+"""Exceptions the engine raises.  Each carries a one-line message that names where the problem is."""
+
+
+class CryocosimError(Exception):
+    """Base class: a problem the user can act on, reported as one line without a traceback."""
+
+    exit_status = 1
+
+
+class ConfigurationError(CryocosimError):
+    """A scenario, parameter or connection that is wrong before the run starts (exit status 2)."""
+
+    exit_status = 2
+
+
+class ParameterError(ConfigurationError):
+    """A parameter value that is unknown, of the wrong type, or out of its bounds."""
+
+
+class ConnectionError_(ConfigurationError):
+    """A connection whose ends do not exist, whose units disagree, or an input left unconnected."""
+
+
+class ModelError(CryocosimError):
+    """A model failed during the run (an FMU error, a fluid state outside the property range...)."""
+
+
+class SimulationError(CryocosimError):
+    """A run that stopped midway; ``result_path`` holds everything computed up to ``time``."""
+
+    def __init__(self, message, time=None, result_path=None):
+        super().__init__(message)
+        self.time = time
+        self.result_path = result_path

@@ -1,0 +1,67 @@
+"""Declared variables of an actor: name, causality, SI unit, start value, description.
+
+These map one to one onto FMI 2.0 scalar variables (``causality`` parameter/input/output/local,
+``variability`` fixed/tunable/continuous), so an actor exports to an FMU without edits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .units import parse_unit
+
+
+class Causality(str, Enum):
+    parameter = "parameter"
+    input = "input"
+    output = "output"
+    local = "local"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One declared variable of an actor.
+
+    ``type`` is ``float``, ``int``, ``bool`` or ``str`` (strings only for parameters such as a
+    fluid name).  ``min``/``max`` bound parameter values (checked in :meth:`Actor.__init__`).
+    ``tunable`` parameters may be changed by events during a run.
+    """
+
+    name: str
+    causality: Causality
+    unit: str = "1"
+    start: Any = 0.0
+    description: str = ""
+    type: type = float
+    min: float | None = None
+    max: float | None = None
+    tunable: bool = False
+    choices: tuple = field(default=())
+
+    def __post_init__(self):
+        if self.type is float:
+            parse_unit(self.unit)  # fail at class definition time on a bad unit
+
+
+def Parameter(name, unit="1", start=0.0, description="", *, type=None, min=None, max=None,
+              tunable=False, choices=()) -> Variable:
+    """A parameter; ``tunable=True`` lets events change it during a run."""
+    t = type or (str if isinstance(start, str) else bool if isinstance(start, bool) else float)
+    return Variable(name, Causality.parameter, unit, start, description, t, min, max, tunable,
+                    tuple(choices))
+
+
+def Input(name, unit="1", start=0.0, description="") -> Variable:
+    """An input: read from the coupling bus before each step (start value if unconnected)."""
+    return Variable(name, Causality.input, unit, float(start), description)
+
+
+def Output(name, unit="1", start=0.0, description="") -> Variable:
+    """An output: published on the coupling bus after each step."""
+    return Variable(name, Causality.output, unit, float(start), description)
+
+
+def Local(name, unit="1", start=0.0, description="") -> Variable:
+    """A recorded internal quantity (a state or diagnostic) that is not coupled."""
+    return Variable(name, Causality.local, unit, float(start), description)
