@@ -1,0 +1,26 @@
+# The two commands of the README:  `make run`  and  `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SCENARIO ?= scenarios/screw_brayton_cooldown.toml
+NAME := $(basename $(notdir $(SCENARIO)))
+
+.PHONY: run test fmus clean
+
+$(BIN)/cryocosim: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test,dask]"
+	touch $@
+
+run: $(BIN)/cryocosim
+	$(BIN)/cryocosim run $(SCENARIO) -o results/$(NAME).nc --plot results/$(NAME).png
+
+test: $(BIN)/cryocosim
+	$(BIN)/python -m pytest -q
+
+fmus: $(BIN)/cryocosim
+	$(BIN)/cryocosim export --all -o build/fmus
+
+clean:
+	rm -rf $(VENV) build results .pytest_cache

@@ -1,0 +1,234 @@
+"""A system: actors, connections, events and a run — the Python scenario API.
+
+>>> from cryocosim import System
+>>> s = System("demo")
+>>> s.add("lag", "mypkg.models:Lag", step=0.1, tau=2.0)
+>>> s.connect("source.y", "lag.u")
+>>> s.at(10.0, set={"lag.tau": 1.0})
+>>> s.when("lag.y > 0.9", name="settled", stop=True)
+>>> ds = s.run(stop_time=60.0, output="lag.nc")
+
+Models are named by a registered short name (entry-point group ``cryocosim.models``), by
+``"package.module:Class"``, by an ``.fmu`` path, or given as an :class:`Actor` subclass.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from . import __version__
+from .actor import Actor
+from .bus import Bus
+from .errors import ConfigurationError, CryocosimError, SimulationError
+from .master import Action, ConditionEvent, Master, TimeEvent
+from .results import Recorder
+from .units import UnitError, parse_quantity
+from .variables import Causality
+
+
+def registered_models() -> dict[str, str]:
+    """Short model names -> ``module:Class`` from the ``cryocosim.models`` entry points."""
+    return {ep.name: ep.value for ep in entry_points(group="cryocosim.models")}
+
+
+def resolve_model(model: Any, where: str = "") -> type[Actor]:
+    """Find the actor class for ``model`` (class, short name, ``module:Class`` or ``.fmu`` path)."""
+    where = f"{where}: " if where else ""
+    if isinstance(model, type) and issubclass(model, Actor):
+        return model
+    if not isinstance(model, str):
+        raise ConfigurationError(f"{where}model must be a name, 'module:Class' or an .fmu path, not {model!r}")
+    if model.lower().endswith(".fmu"):
+        from .fmi.fmu_actor import load_fmu_actor_class
+
+        return load_fmu_actor_class(model)
+    target = registered_models().get(model, model)
+    if ":" not in target:
+        names = ", ".join(sorted(registered_models()))
+        raise ConfigurationError(f"{where}unknown model '{model}' (known models: {names}; or 'module:Class' or a .fmu file)")
+    module_name, _, cls_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        cls = getattr(module, cls_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"{where}cannot load model '{model}': {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Actor)):
+        raise ConfigurationError(f"{where}model '{model}' is not an Actor subclass")
+    return cls
+
+
+_COND = re.compile(r"^\s*([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*(<=|>=|<|>)\s*(.+?)\s*$")
+
+
+class System:
+    """Actors, connections and events; :meth:`run` co-simulates them and returns a Dataset."""
+
+    def __init__(self, name: str = "system", scenario_text: str = "", source: str = "<script>"):
+        self.name = name
+        self.scenario_text = scenario_text
+        self.source = source
+        self.bus = Bus()
+        self.models: dict[str, type[Actor]] = {}
+        self.params: dict[str, dict[str, Any]] = {}
+        self.steps: dict[str, float] = {}
+        self.time_events: list[TimeEvent] = []
+        self.conditions: list[ConditionEvent] = []
+        self.master: Master | None = None
+
+    # -- building -----------------------------------------------------------------------
+    def add(self, name: str, model: Any, step: float | None = None, where: str = "", **parameters) -> Actor:
+        """Add an actor ``name`` of ``model`` with communication step ``step`` (s) and parameters."""
+        cls = resolve_model(model, where or f"actor '{name}'")
+        actor = cls(name=name)
+        for key, value in parameters.items():
+            actor.set_parameter(key, value)
+            if actor.variable_map()[key].causality == Causality.input:
+                self.bus.fix_input(name, key)
+        self.bus.add(actor)
+        self.models[name] = cls
+        self.params[name] = dict(parameters)
+        h = cls.default_step if step is None else step
+        try:
+            h = parse_quantity(h, "s")
+        except UnitError as exc:
+            raise ConfigurationError(f"{where or f'actor {name!r}'}: step: {exc}") from None
+        if not h > 0:
+            raise ConfigurationError(f"{where or f'actor {name!r}'}: step must be positive, got {h}")
+        self.steps[name] = h
+        return actor
+
+    def connect(self, src: str, dst: str, where: str = ""):
+        """Connect ``"a.output" -> "b.input"`` (or two ports ``"a.port" -> "b.port"``)."""
+        return self.bus.connect(src, dst, where)
+
+    def _action(self, set: dict | None, stop: bool, where: str) -> Action:
+        values = {}
+        for ref, value in (set or {}).items():
+            actor_name, _, var = ref.partition(".")
+            actor = self.bus.actors.get(actor_name)
+            if actor is None:
+                raise ConfigurationError(f"{where}: unknown actor '{actor_name}' in '{ref}'")
+            v = actor.variable_map().get(var)
+            settable = v is not None and (
+                (v.causality == Causality.parameter and v.tunable)
+                or (v.causality == Causality.input and (actor_name, var) in self.bus.fixed_inputs))
+            if not settable:
+                raise ConfigurationError(
+                    f"{where}: '{ref}' cannot be changed during a run (only tunable parameters and unconnected inputs can)")
+            values[(actor_name, var)] = actor.coerce(v, value)
+        return Action(values, bool(stop))
+
+    def at(self, time: float, name: str | None = None, set: dict | None = None, stop: bool = False,
+           where: str = "") -> None:
+        """At ``time`` (s): set tunable parameters / unconnected inputs, and/or stop."""
+        where = where or f"event at t={time}"
+        t = parse_quantity(time, "s")
+        self.time_events.append(TimeEvent(t, name or f"t={t:g} s", self._action(set, stop, where)))
+
+    def when(self, condition: str, name: str | None = None, set: dict | None = None, stop: bool = False,
+             after: float = 0.0, where: str = "") -> None:
+        """When ``"actor.var < value [unit]"`` becomes true: log it, set values, and/or stop."""
+        where = where or f"event '{name or condition}'"
+        m = _COND.match(condition or "")
+        if not m:
+            raise ConfigurationError(f"{where}: condition '{condition}' must read 'actor.variable < value [unit]'")
+        actor_name, var, op, rhs = m.groups()
+        actor = self.bus.actors.get(actor_name)
+        if actor is None:
+            raise ConfigurationError(f"{where}: unknown actor '{actor_name}' in condition '{condition}'")
+        v = actor.variable_map().get(var)
+        if v is None or v.causality not in (Causality.output, Causality.local):
+            raise ConfigurationError(f"{where}: '{actor_name}.{var}' is not an output or local variable")
+        try:
+            threshold = parse_quantity(rhs, v.unit)
+        except UnitError as exc:
+            raise ConfigurationError(f"{where}: {exc}") from None
+        self.conditions.append(ConditionEvent(actor_name, var, op, threshold, name or condition,
+                                              self._action(set, stop, where), parse_quantity(after, "s"),
+                                              True, condition))
+
+    # -- running ------------------------------------------------------------------------
+    def _fmu_variant(self) -> "System":
+        """The same system with every native actor replaced by its exported FMU (fmpy)."""
+        from .fmi.export import fmu_cache
+        from .fmi.fmu_actor import FMUActor, load_fmu_actor_class
+
+        twin = System(self.name, self.scenario_text, self.source)
+        for name, cls in self.models.items():
+            if not issubclass(cls, FMUActor):
+                cls = load_fmu_actor_class(fmu_cache(cls))
+            twin.add(name, cls, self.steps[name], **self.params[name])
+        twin.bus.links = list(self.bus.links)
+        twin.bus.fixed_inputs = set(self.bus.fixed_inputs)
+        twin.time_events, twin.conditions = self.time_events, self.conditions
+        return twin
+
+    def run(self, stop_time: float, output: str | Path | None = None, ordering: str = "gauss-seidel",
+            output_interval: float | None = None, progress: bool = False, fmu: bool = False,
+            order: list[str] | None = None) -> xr.Dataset:
+        """Co-simulate to ``stop_time`` (s); return the results (also written to ``output``).
+
+        If a model fails midway, the results up to the failure are kept in ``output`` and a
+        :class:`SimulationError` says where and when.
+        """
+        if fmu:
+            return self._fmu_variant().run(stop_time, output, ordering, output_interval, progress, False, order)
+        stop_time = parse_quantity(stop_time, "s")
+        master = Master(self.bus, self.steps, ordering, order)
+        self.master = master
+        for ev in self.time_events:
+            master.add_time_event(ev)
+        for c in self.conditions:
+            master.add_condition(c)
+        master.initialize()
+        columns = []
+        for a, v in master.columns:
+            var = self.bus.actors[a].variable_map()[v]
+            columns.append((f"{a}.{v}", var.unit, var.description or v))
+        attrs = {
+            "title": f"cryocosim run of {self.name}", "source": self.source, "scenario": self.scenario_text,
+            "cryocosim_version": __version__, "ordering": ordering, "stop_time": stop_time,
+            "steps": {n: h for n, h in self.steps.items()}, "status": "running",
+            "Conventions": "CF-1.8",
+        }
+        recorder = Recorder(columns, output, attrs)
+        bar = None
+        callback = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=stop_time, unit="s", desc=self.name, file=sys.stderr, mininterval=0.5,
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s simulated [{elapsed}<{remaining}{postfix}]")
+
+            def callback(t_sim, t_wall):
+                bar.n = min(t_sim, stop_time)
+                bar.set_postfix_str(f"{t_sim / max(t_wall, 1e-9):.0f}x real time", refresh=True)
+        try:
+            master.run(stop_time, recorder, output_interval, callback)
+        except CryocosimError as exc:
+            t_fail = master.t * master.resolution
+            recorder.close(status=f"failed at t={t_fail:g} s: {exc}")
+            where = f"; results up to t={t_fail:g} s written to {output}" if output else ""
+            raise SimulationError(f"{exc}{where}", t_fail, output) from exc
+        except KeyboardInterrupt:
+            t_fail = master.t * master.resolution
+            recorder.close(status=f"interrupted at t={t_fail:g} s")
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+            for actor in self.bus.actors.values():
+                try:
+                    actor.terminate()
+                except Exception:  # noqa: BLE001 - termination must not hide the run's outcome
+                    pass
+        status = f"stopped by event '{master.stopped_by}'" if master.stopped_by else "completed"
+        recorder.close(status=status, wall_time_s=master.wall_time, actor_steps=master.steps_taken)
+        ds = recorder.dataset()
+        return ds

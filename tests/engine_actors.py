@@ -1,0 +1,52 @@
+"""Small generic actors used by the engine tests (no cryogenics)."""
+import math
+
+from cryocosim import Actor, Input, Local, Output, Parameter
+
+
+class Constant(Actor):
+    """Outputs a tunable constant y = value."""
+    variables = (Parameter("value", "W", 1.0, "output value", tunable=True),
+                 Output("y", "W", 0.0, "the value"))
+    default_step = 1.0
+
+    def setup(self):
+        self.y = self.value
+
+    def do_step(self, t, h):
+        self.y = self.value
+
+
+class Integrator(Actor):
+    """Integrates its input exactly for a held input: x(t+h) = x + u*h (energy store E = ∫P dt)."""
+    variables = (Parameter("x_start", "J", 0.0, "initial value"),
+                 Input("u", "W", 0.0, "rate"), Output("x", "J", 0.0, "integral"))
+    default_step = 1.0
+
+    def setup(self):
+        self.x = self.x_start
+
+    def do_step(self, t, h):
+        self.x += self.u * h
+
+
+class Oscillator(Actor):
+    """Half of a harmonic oscillator split in two actors: dx/dt = k*u (exact for held u)."""
+    variables = (Parameter("k", "1/s", 1.0, "gain"), Parameter("x_start", "1", 0.0, "initial"),
+                 Input("u", "1", 0.0, "partner state"), Output("x", "1", 0.0, "state"))
+
+    def setup(self):
+        self.x = self.x_start
+
+    def do_step(self, t, h):
+        self.x += self.k * self.u * h
+
+
+class Failing(Actor):
+    """Raises at a given time (for failure handling tests)."""
+    variables = (Parameter("fail_at", "s", 1.0, "time of failure"), Output("y", "1", 0.0, "time"))
+
+    def do_step(self, t, h):
+        if t >= self.fail_at:
+            raise ValueError("boom")
+        self.y = t + h
