@@ -270,15 +270,18 @@ class Master:
         self.events: list[dict] = []
         stop = round(stop_time / res)
         self._stop_ticks = stop
-        self._check_ticks = min(self.ticks.values())
-        self._monitor_next = self.t
+        fastest = min(self.ticks.values())
         if output_interval:
             k = round(output_interval / res)
-            if k % self._check_ticks:
-                k = max(self._check_ticks, (k // self._check_ticks) * self._check_ticks)
+            if k % fastest:
+                k = max(fastest, (k // fastest) * fastest)
             self.output_ticks = k
         else:
-            self.output_ticks = self._check_ticks
+            self.output_ticks = fastest
+        # conditions are checked at every tick of the fastest actor; without them the monitor
+        # only wakes up to record
+        self._check_ticks = fastest if self.conditions else self.output_ticks
+        self._monitor_next = -(-self.t // self._check_ticks) * self._check_ticks
         chunk = max(self.output_ticks, -(-stop // chunks // self.output_ticks) * self.output_ticks)
         t_wall = _time.perf_counter()
         try:

@@ -8,6 +8,9 @@ Layout::
     [[actor]]   name, model, step, [actor.parameters]
     [[connect]] from = "a.out", to = "b.in" | ["b.in", "c.in"]
     [[event]]   name, at = time | when = "actor.var < value [unit]", after, set = {...}, stop
+    extends = "base.toml"   take the base scenario, then merge this file into it: tables are
+                            updated key by key, [[actor]]/[[connect]]/[[event]] are appended
+    [set]       "actor.parameter" = value, applied over the actors' parameters
 
 Numbers may carry units as strings ("0.5 atm", "10000 rpm", "2 h").  Every error names the file,
 the table and the key and is raised as a :class:`ConfigurationError` (exit status 2).
@@ -23,7 +26,7 @@ from .errors import ConfigurationError, CryocosimError
 from .system import System
 from .units import UnitError, parse_quantity
 
-_TOP = {"scenario", "run", "defaults", "actor", "connect", "event", "plot"}
+_TOP = {"scenario", "run", "defaults", "actor", "connect", "event", "plot", "extends", "set"}
 _RUN = {"stop_time", "ordering", "output_interval", "output", "order"}
 _ACTOR = {"name", "model", "step", "parameters"}
 _CONNECT = {"from", "to"}
@@ -59,11 +62,34 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Sys
         text = path.read_text()
     except OSError as exc:
         raise ConfigurationError(f"{path}: cannot read scenario: {exc.strerror}") from None
+    data = _read_toml(path, text)
+    return build(data, str(path), text, overrides)
+
+
+def _read_toml(path: Path, text: str, seen: tuple = ()) -> dict:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path}: TOML syntax error: {exc}") from None
-    return build(data, str(path), text, overrides)
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    base_path = (path.parent / base_name).resolve()
+    if base_path in seen:
+        raise ConfigurationError(f"{path}: key 'extends': '{base_name}' extends itself")
+    try:
+        base_text = base_path.read_text()
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: key 'extends': cannot read '{base_name}': {exc.strerror}") from None
+    base = _read_toml(base_path, base_text, seen + (base_path,))
+    for key, value in data.items():
+        if isinstance(value, list) and isinstance(base.get(key), list):
+            base[key] = base[key] + value
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return base
 
 
 def build(data: dict, source: str = "<scenario>", text: str = "",
@@ -92,7 +118,7 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
     settings.extra["plot"] = data.get("plot", {})
 
     defaults = data.get("defaults", {})
-    overrides = dict(overrides or {})
+    overrides = {**data.get("set", {}), **(overrides or {})}
 
     # [[actor]]
     actors = _require(data, "actor", source)
