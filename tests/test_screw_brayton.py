@@ -74,8 +74,6 @@ def test_energy_balance_closes():
     # at the end of a step are used by the neighbours during the next one): it must be small
     # against the energy that flows through the loop
     assert abs(gas_in - gas_stored) < 2e-3 * throughput
-    load_in = s("load.heat_applied_mean") if "load.heat_applied_mean" in ds else 0.0
-    del load_in
 
 
 def test_two_runs_are_bit_for_bit_identical():

@@ -1,0 +1,207 @@
+"""A generic pythonfmu adapter: any :class:`cryocosim.Actor` class as an FMI 2.0 co-simulation slave.
+
+:func:`make_slave_class` builds an :class:`pythonfmu.Fmi2Slave` subclass, named after the actor
+class, that owns one actor instance and registers each declared variable as an FMI scalar
+variable whose getter and setter read and write the actor's attribute:
+
+=========== ============================ ===========================================
+causality   FMI causality / variability  notes
+=========== ============================ ===========================================
+parameter   parameter / tunable or fixed ``tunable`` from the declaration; set through
+                                         :meth:`Actor.set_parameter` (bounds checked)
+input       input / continuous           discrete for Integer, Boolean and String
+output      output / continuous          ``initial="exact"`` with the declared start
+local       local / continuous           ``initial="calculated"`` (no start value)
+=========== ============================ ===========================================
+
+``exit_initialization_mode`` calls :meth:`Actor.setup`, ``do_step`` forwards to
+:meth:`Actor.do_step` (an exception is logged with status error and the step fails), and the
+FMU state is the actor's complete :meth:`Actor.get_state` snapshot (pythonfmu's default would
+hold only the registered variables and silently lose internal state on a rollback).
+
+The modelDescription gets FMI 2.0 ``<UnitDefinitions>`` built from :func:`cryocosim.units.parse_unit`,
+a ``unit`` on each ``<Real>`` (and declared ``min``/``max``), the actor's summary as description and a ``<DefaultExperiment>``
+whose ``stepSize`` is the actor's ``default_step``.
+"""
+from __future__ import annotations
+
+import ctypes
+import sys
+from typing import Any, Dict
+from xml.etree.ElementTree import Element, SubElement
+
+from pythonfmu import Fmi2Slave
+from pythonfmu.default_experiment import DefaultExperiment
+from pythonfmu.enums import Fmi2Causality, Fmi2Initial, Fmi2Status, Fmi2Variability
+from pythonfmu.variables import Boolean, Integer, Real, String
+
+from ..units import BASE, parse_unit
+from ..variables import Causality, Variable
+
+__all__ = ["make_slave_class", "ActorSlave", "actor_description", "unit_definitions"]
+
+_SCALAR = {float: Real, int: Integer, bool: Boolean, str: String}
+_DIMENSIONLESS = ("", "1")
+
+
+def actor_description(actor_class: type) -> str:
+    """The actor's ``summary``, else the first line of its docstring, else ``""``."""
+    summary = getattr(actor_class, "summary", "") or ""
+    if summary.strip():
+        return summary.strip()
+    doc = actor_class.__doc__ or ""
+    for line in doc.strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _fmt(x: float) -> str:
+    return repr(float(x))
+
+
+def unit_definitions(units) -> Element:
+    """``<UnitDefinitions>`` with one ``<Unit>``/``<BaseUnit>`` per unit string (in the given order)."""
+    node = Element("UnitDefinitions")
+    for text in units:
+        u = parse_unit(text)
+        unit = SubElement(node, "Unit", {"name": text})
+        attrib = {b: str(e) for b, e in zip(BASE, u.dims) if e}
+        if u.factor != 1.0:
+            attrib["factor"] = _fmt(u.factor)
+        if u.offset != 0.0:
+            attrib["offset"] = _fmt(u.offset)
+        SubElement(unit, "BaseUnit", attrib)
+    return node
+
+
+def _fmi_kind(var: Variable):
+    """(causality, variability, initial) of a declared variable."""
+    real = var.type is float
+    if var.causality == Causality.parameter:
+        return (Fmi2Causality.parameter,
+                Fmi2Variability.tunable if var.tunable else Fmi2Variability.fixed, None)
+    time_varying = Fmi2Variability.continuous if real else Fmi2Variability.discrete
+    if var.causality == Causality.input:
+        return Fmi2Causality.input, time_varying, None
+    if var.causality == Causality.output:
+        return Fmi2Causality.output, time_varying, Fmi2Initial.exact
+    return Fmi2Causality.local, time_varying, None
+
+
+def _pin_module_dict(frame) -> None:
+    """Work around a reference-count bug of pythonfmu 0.7.0's binary loader.
+
+    On every ``fmi2Instantiate`` its C++ ``findClass`` imports the wrapper script module, executes
+    the script's source once more in that module's ``__dict__`` and then calls ``Py_DECREF`` on the
+    ``__dict__``, which ``PyModule_GetDict`` returned as a *borrowed* reference.  Without a fix the
+    first instance works, the dict is freed under its module and the next instantiation of the same
+    FMU in the process fails ("module has no attribute ...") or crashes.  The wrapper script calls
+    :func:`make_slave_class` once per execution, i.e. once before each of those ``Py_DECREF``; taking
+    one reference to the calling module's dict here balances them (a loader without the bug merely
+    keeps the dict alive, as its module does anyway).
+    """
+    if frame is not None and frame.f_code.co_name == "<module>":
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(frame.f_globals))
+
+
+class ActorSlave(Fmi2Slave):
+    """Base of the generated slave classes; ``actor_class`` is set by :func:`make_slave_class`."""
+
+    actor_class: type = None  # type: ignore[assignment]
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        actor = self.actor_class(name=self.instance_name)
+        self.actor = actor
+        for var in self.actor_class.variables:
+            self._register(actor, var)
+
+    def _register(self, actor, var: Variable) -> None:
+        scalar = _SCALAR.get(var.type)
+        if scalar is None:
+            raise TypeError(f"{self.actor_class.__name__}.{var.name}: type {var.type!r} has no FMI 2.0 equivalent")
+        causality, variability, initial = _fmi_kind(var)
+        name = var.name
+        getter = lambda: getattr(actor, name)  # noqa: E731
+        if var.causality == Causality.parameter:
+            setter = lambda value: actor.set_parameter(name, value)  # noqa: E731  (bounds checked)
+        else:
+            setter = lambda value: setattr(actor, name, value)  # noqa: E731
+        kwargs: Dict[str, Any] = dict(causality=causality, variability=variability,
+                                      description=var.description or None, getter=getter, setter=setter)
+        if initial is not None:
+            kwargs["initial"] = initial
+        start = var.start if var.causality != Causality.local else None
+        self.register_variable(scalar(name, start=start, **kwargs), nested=False)
+
+    # -- FMI life cycle -------------------------------------------------------------------
+    def exit_initialization_mode(self):
+        try:
+            self.actor.setup()
+        except Exception as exc:
+            self.log(f"setup failed: {type(exc).__name__}: {exc}", Fmi2Status.error)
+            raise
+
+    def do_step(self, current_time: float, step_size: float) -> bool:
+        try:
+            self.actor.do_step(current_time, step_size)
+        except Exception as exc:
+            self.log(f"{type(exc).__name__}: {exc}", Fmi2Status.error)
+            return False
+        return True
+
+    def terminate(self):
+        self.actor.terminate()
+
+    # -- state: the actor's complete snapshot ---------------------------------------------------
+    def _get_fmu_state(self) -> Dict[str, Any]:
+        return self.actor.get_state()
+
+    def _set_fmu_state(self, state: Dict[str, Any]):
+        self.actor.set_state(state)
+
+    # -- modelDescription ---------------------------------------------------------------------
+    def to_xml(self, model_options: Dict[str, str] = dict()) -> Element:
+        root = super().to_xml(model_options)
+        declared = self.actor_class.variable_map()
+        units: list[str] = []
+        for sv in root.find("ModelVariables"):
+            var = declared[sv.get("name")]
+            number = sv.find("Real")
+            if number is None:
+                number = sv.find("Integer")
+            if number is not None:
+                for bound in ("min", "max"):
+                    value = getattr(var, bound)
+                    if value is not None:
+                        number.set(bound, _fmt(value) if var.type is float else str(int(value)))
+            real = sv.find("Real")
+            if real is None:
+                continue
+            unit = var.unit or "1"
+            if unit in _DIMENSIONLESS:
+                continue
+            real.set("unit", unit)
+            if unit not in units:
+                units.append(unit)
+        if units:
+            children = list(root)
+            at = children.index(root.find("CoSimulation")) + 1
+            root.insert(at, unit_definitions(units))
+        return root
+
+
+def make_slave_class(actor_class: type) -> type:
+    """An :class:`Fmi2Slave` subclass named after ``actor_class`` that runs one instance of it."""
+    caller = sys._getframe(1)
+    _pin_module_dict(caller)
+    ns = {
+        "actor_class": actor_class,
+        "description": actor_description(actor_class) or None,
+        "default_experiment": DefaultExperiment(start_time=0.0, step_size=float(actor_class.default_step)),
+        "__doc__": f"FMI 2.0 co-simulation slave wrapping {actor_class.__module__}.{actor_class.__qualname__}.",
+        # the wrapper script's module (whose __dict__ the pythonfmu loader mishandles, see above)
+        "__module__": caller.f_globals.get("__name__", __name__),
+    }
+    return type(actor_class.__name__, (ActorSlave,), ns)
