@@ -1,0 +1,61 @@
+"""Aftercooler: rejects the heat of compression to the ambient sink (seed 000, Fig. 6 item 184)."""
+from __future__ import annotations
+
+import math
+
+from cryocosim import Actor, Input, ModelError, Output, Parameter, ParameterError
+
+from .gas import FluidStateError, Gas
+
+
+class Aftercooler(Actor):
+    """Gas cooled toward a sink at uniform temperature, quasi-steady (no thermal mass).
+
+    Effectiveness of a stream exchanging with an isothermal sink (the NTU method, e.g.
+    Incropera & DeWitt, *Fundamentals of Heat and Mass Transfer*, eq. 11.35 with C_r = 0)::
+
+        eps = 1 - exp(-UA / (mdot cp))
+        T_out = T_in - eps (T_in - T_sink)
+        h_out = h(p, T_out),   heat_rejected = mdot (h_in - h_out)
+
+    cp is evaluated at the inlet (p, T_in).  With no forward flow (mdot <= 0) the gas passes
+    unchanged and no heat is rejected.  ``T_sink`` is tunable (a cooling-water upset).
+    """
+
+    summary = "Aftercooler: gas stream cooled toward a sink temperature (eps-NTU)"
+    variables = (
+        Parameter("fluid", "1", "nitrogen", "working gas"),
+        Parameter("UA", "W/K", 200.0, "overall conductance", min=0.0),
+        Parameter("T_sink", "K", 300.0, "sink (cooling water / ambient) temperature", min=1e-3,
+                  tunable=True),
+        Input("mdot", "kg/s", 0.0, "mass flow"),
+        Input("p", "Pa", 101325.0, "pressure"),
+        Input("T_in", "K", 300.0, "inlet temperature"),
+        Input("h_in", "J/kg", 3.11e5, "inlet specific enthalpy"),
+        Output("T_out", "K", 300.0, "outlet temperature"),
+        Output("h_out", "J/kg", 3.11e5, "outlet specific enthalpy"),
+        Output("heat_rejected", "W", 0.0, "heat rejected to the sink"),
+    )
+    default_step = 0.05
+
+    def setup(self) -> None:
+        try:
+            self._gas = Gas(self.fluid)
+        except FluidStateError as exc:
+            raise ParameterError(f"actor '{self.name}': parameter 'fluid': {exc}") from None
+        self.do_step(0.0, 0.0)
+
+    def do_step(self, t: float, h: float) -> None:
+        mdot, p, T_in = self.mdot, self.p, self.T_in
+        if not mdot > 0.0:
+            self.T_out, self.h_out, self.heat_rejected = T_in, self.h_in, 0.0
+            return
+        try:
+            cp = self._gas.props_rho_T(self._gas.rho_from_p_T(p, T_in), T_in)[3]
+            eps = -math.expm1(-self.UA / (mdot * cp))
+            T_out = T_in - eps * (T_in - self.T_sink)
+            h_out = self._gas.h_pT(p, T_out)
+        except FluidStateError as exc:
+            raise ModelError(f"actor '{self.name}': {exc}") from None
+        self.T_out, self.h_out = T_out, h_out
+        self.heat_rejected = mdot * (self.h_in - h_out)

@@ -1,0 +1,121 @@
+"""Lysholm screw compressor (seed 000: the compressor rotor pair on the common shaft)."""
+from __future__ import annotations
+
+import math
+
+from cryocosim import Actor, Input, ModelError, Output, Parameter, ParameterError
+
+from .gas import FLUIDS, FluidStateError, Gas
+from .screw_machine import compression_work, leak_mass_flow
+
+_ATM = 101325.0
+_TWO_PI = 2.0 * math.pi
+
+
+class ScrewCompressor(Actor):
+    """Oil-cooled Lysholm screw compressor, quasi-steady (algebraic in its inputs).
+
+    Seed 000 (patent, description of Figs. 1-3 and 6): screw compressor on one shaft with the
+    screw expander, nitrogen from about 0.5 atm to 1 atm at 10,000 rpm; the casing is cooled
+    (cooling chamber 102).  Per revolution the male rotor displaces ``displacement`` of suction
+    gas (rho1, T1); the trapped pocket is compressed isentropically by the built-in volume ratio
+    vi and then opened to the discharge pressure p2 (see :mod:`.screw_machine`)::
+
+        w_ind   = (u_i - u1) + p2/rho_i - p1/rho1                 indicated work [J/kg]
+        w_shaft = w_ind / efficiency    (w_ind * efficiency if w_ind < 0)
+        m_disp  = rho1 * displacement * speed / (2 pi)           displaced flow [kg/s]
+        m_leak  = nozzle flow through leak_area, discharge -> suction (signed)
+        mdot    = m_disp - m_leak
+        torque  = rho1 * displacement / (2 pi) * w_shaft           [N.m], finite at standstill
+        power   = torque * speed = m_disp * w_shaft
+        h_out   = h1 + w_shaft          (h1 + w_shaft m_disp/mdot if leakage runs forward)
+        heat_casing = power - max(mdot, 0) (h_out - h1)
+
+    The leaked gas is recompressed: its share of the shaft power is rejected to the oil-cooled
+    casing (``heat_casing``), so the gas receives exactly ``power - heat_casing``.  Reverse
+    leakage takes its upstream state from the discharge side: T(p_out, h_back), rho(p_out, T).
+    Gas entering the suction side backwards (mdot < 0) is throttled isenthalpically:
+    ``h_return = h_back``.  The suction state is (rho_in, T_in) (p_in is used only when rho_in
+    is not positive, to compute the density).
+    """
+
+    summary = "Lysholm screw compressor: built-in volume ratio, real gas, leakage, casing cooling"
+    variables = (
+        Parameter("fluid", "1", "nitrogen", "working gas", choices=FLUIDS),
+        Parameter("displacement", "m3", 2.2e-4,
+                  "suction volume displaced per revolution of the male rotor (default: about "
+                  "19 g/s of N2 at 0.5 atm, 299 K, 10,000 rpm)", min=0.0),
+        Parameter("volume_ratio", "1", 1.64, "built-in volume ratio vi (2**(1/1.4) matches a "
+                  "pressure ratio of 2 for a diatomic ideal gas)", min=1.0),
+        Parameter("efficiency", "1", 0.75, "indicated work / shaft work (mechanical and "
+                  "non-isentropic losses)", min=0.0, max=1.0),
+        Parameter("leak_area", "m2", 9.0e-6, "effective clearance area for internal leakage "
+                  "(default: volumetric efficiency 0.9 at pressure ratio 2, 10,000 rpm)",
+                  min=0.0),
+        Input("speed", "rad/s", 0.0, "rotor (shaft) speed"),
+        Input("p_in", "Pa", 0.5 * _ATM, "suction pressure"),
+        Input("T_in", "K", 299.0, "suction temperature"),
+        Input("rho_in", "kg/m3", 0.5709362057, "suction density (from the low-pressure volume)"),
+        Input("p_out", "Pa", _ATM, "discharge pressure"),
+        Input("h_back", "J/kg", 311193.4455,
+              "specific enthalpy of the gas on the discharge side (carried by reverse leakage)"),
+        Output("mdot", "kg/s", 0.0, "net mass flow suction -> discharge (negative: backwards)"),
+        Output("h_out", "J/kg", 3.11e5, "specific enthalpy of the delivered gas"),
+        Output("T_out", "K", 300.0, "temperature of the delivered gas at p_out"),
+        Output("h_return", "J/kg", 3.11e5,
+               "specific enthalpy of gas entering the suction side when mdot < 0"),
+        Output("torque", "N.m", 0.0, "shaft torque absorbed"),
+        Output("power", "W", 0.0, "shaft power absorbed (torque * speed)"),
+        Output("heat_casing", "W", 0.0,
+               "shaft power not carried by the net flow, rejected to the oil-cooled casing"),
+        Output("eta_vol", "1", 0.0, "volumetric efficiency mdot / displaced flow (0 at rest)"),
+    )
+    default_step = 0.05
+    state_attributes = ()
+
+    def setup(self) -> None:
+        where = f"actor '{self.name}'"
+        try:
+            self._gas = Gas(self.fluid)
+        except FluidStateError as exc:
+            raise ParameterError(f"{where}: parameter 'fluid': {exc}") from None
+        if not self.displacement > 0.0:
+            raise ParameterError(f"{where}: parameter 'displacement' must be > 0 m3")
+        if not self.efficiency > 0.0:
+            raise ParameterError(f"{where}: parameter 'efficiency' must be in (0, 1]")
+        self.do_step(0.0, 0.0)
+
+    def do_step(self, t: float, h: float) -> None:
+        try:
+            self._compute()
+        except FluidStateError as exc:
+            raise ModelError(f"actor '{self.name}': {exc}") from None
+
+    def _compute(self) -> None:
+        gas = self._gas
+        T1, p2, speed = self.T_in, self.p_out, self.speed
+        rho1 = self.rho_in if self.rho_in > 0.0 else gas.rho_from_p_T(self.p_in, T1)
+        p1, h1, _s1, cp1, cv1, _u1 = gas.props_rho_T(rho1, T1)
+        w_ind = compression_work(gas, rho1, T1, p2, self.volume_ratio)[0]
+        w_shaft = w_ind / self.efficiency if w_ind >= 0.0 else w_ind * self.efficiency
+
+        m_disp = rho1 * self.displacement * max(speed, 0.0) / _TWO_PI
+        if p2 > p1:  # reverse leakage, upstream = discharge side
+            T_b = gas.T_from_p_h(p2, self.h_back, T1 + (self.h_back - h1) / cp1)
+            rho_b = gas.rho_from_p_T(p2, T_b)
+            m_leak = leak_mass_flow(self.leak_area, p2, rho_b, gas.gamma(rho_b, T_b), p1)
+        elif p1 > p2:  # forward leakage, upstream = suction side
+            m_leak = -leak_mass_flow(self.leak_area, p1, rho1, cp1 / cv1, p2)
+        else:
+            m_leak = 0.0
+        mdot = m_disp - m_leak
+
+        h_out = h1 + (w_shaft * m_disp / mdot if mdot > m_disp else w_shaft)
+        T_out = gas.T_from_p_h(p2, h_out, T1 + (h_out - h1) / cp1)
+        torque = rho1 * self.displacement / _TWO_PI * w_shaft
+        power = torque * speed
+
+        self.mdot, self.h_out, self.T_out, self.h_return = mdot, h_out, T_out, self.h_back
+        self.torque, self.power = torque, power
+        self.heat_casing = power - max(mdot, 0.0) * (h_out - h1)
+        self.eta_vol = mdot / m_disp if m_disp > 0.0 else 0.0
