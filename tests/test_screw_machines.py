@@ -133,7 +133,7 @@ def test_expander_at_the_patent_point():
     """Seed 000: expander inlet 185 K, 1 atm, exhaust 0.5 atm, 10,000 rpm.
 
     Observed with the defaults (vi 1.64, efficiency 0.7, leak area 3e-6 m2): T_out = 162.7 K,
-    mdot = 18.8 g/s, torque 0.41 N.m, power 431 W.  The isentropic limit is 151.9 K; the patent
+    mdot = 18.8 g/s, torque 0.41 N.m, power 431 W.  The isentropic limit is 151.7 K; the patent
     states 177 K, which implies a lower expander efficiency than 0.7.  Only the physics is
     asserted: the outlet lies between the isentropic limit and the inlet temperature.
     """
