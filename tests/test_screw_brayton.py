@@ -105,3 +105,35 @@ def test_negative_volume_is_rejected(tmp_path):
     bad.write_text(open(COOLDOWN).read().replace('volume = "10 L"', 'volume = "-10 L"'))
     with pytest.raises(Exception, match=r"\[\[actor\]\] #5 'hp': parameters.volume: .*below its minimum"):
         scenario.load(bad)
+
+
+def run_scenario(path):
+    system, settings = scenario.load(path)
+    return system.run(settings.stop_time, ordering=settings.ordering, output_interval=settings.output_interval)
+
+
+def test_stall_after_supply_sag():
+    ds = run_scenario("scenarios/screw_brayton_stall.toml")
+    ev = {e["name"]: e for e in events_of(ds)}
+    t_sag = ev["supply sag to 55 %"]["time"]
+    t_stall = ev["stall: shaft below 9000 rpm"]["time"]
+    # the breakdown torque at 55 % voltage (0.3 x 3 N.m) is below the compressor's ~1.8 N.m:
+    # the speed must collapse within seconds of the sag
+    assert t_sag == pytest.approx(5400.0) and 0.0 < t_stall - t_sag < 10.0
+    before = ds.sel(time=t_sag - 1.0, method="nearest")
+    after = ds.sel(time=t_sag + 120.0, method="nearest")
+    assert float(before["shaft.speed"]) > 1000.0 and float(after["shaft.speed"]) < 0.05 * float(before["shaft.speed"])
+    assert float(before["load_hx.heat_load"]) > 300.0 and abs(float(after["load_hx.heat_load"])) < 10.0
+    assert float(ds["load.T"][-1]) > 285.0  # the load warms until the study's stop event
+    assert ds.attrs["status"] == "stopped by event 'load back above 290 K: end of study'"
+
+
+def test_supply_cut_coasts_down():
+    ds = run_scenario("scenarios/screw_brayton_coastdown.toml")
+    ev = {e["name"]: e for e in events_of(ds)}
+    t_cut, t_stop = ev["supply cut"]["time"], ev["shaft stopped"]["time"]
+    assert 0.0 < t_stop - t_cut < 60.0
+    coast = ds["shaft.speed"].sel(time=slice(t_cut, t_stop + 5.0)).values
+    assert np.all(np.diff(coast) <= 1e-9)  # no motor torque: the speed only falls
+    assert float(ds["shaft.speed"].sel(time=t_stop + 5.0, method="nearest")) == 0.0
+    assert float(ds["motor.torque"].sel(time=t_cut + 1.0, method="nearest")) == 0.0
