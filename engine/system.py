@@ -180,6 +180,8 @@ class System:
         if fmu:
             return self._fmu_variant().run(stop_time, output, ordering, output_interval, progress, False, order)
         stop_time = parse_quantity(stop_time, "s")
+        if output_interval is not None:
+            output_interval = parse_quantity(output_interval, "s")
         master = Master(self.bus, self.steps, ordering, order)
         self.master = master
         for ev in self.time_events:
