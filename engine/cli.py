@@ -57,7 +57,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_describe(args) -> int:
-    from .system import registered_models, resolve_model
+    from .system import resolve_model
 
     cls = resolve_model(args.model, f"model '{args.model}'")
     doc = (cls.__doc__ or "").strip()

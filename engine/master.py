@@ -31,7 +31,6 @@ from simpy.events import Event
 from .bus import Bus
 from .errors import ConfigurationError, CryocosimError, ModelError
 from .results import Recorder
-from .variables import Causality
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 

@@ -215,3 +215,23 @@ class Gas:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
+
+
+def gas_for(actor, fluid: str) -> Gas:
+    """The :class:`Gas` of an actor's ``fluid`` parameter; a bad name is a ParameterError naming the actor."""
+    from cryocosim.errors import ParameterError
+
+    try:
+        return Gas(fluid)
+    except FluidStateError as exc:
+        raise ParameterError(f"actor '{actor.name}': parameter 'fluid': {exc}") from None
+
+
+def stream_toward(gas: Gas, mdot: float, p: float, T_in: float, T_wall: float, UA: float) -> tuple[float, float]:
+    """Outlet (T, h) of a gas stream exchanging with a wall at uniform ``T_wall`` (eps-NTU, C_r = 0):
+    eps = 1 - exp(-UA/(mdot cp)), T_out = T_in + eps (T_wall - T_in), h_out = h(p, T_out);
+    cp at the inlet state.  ``mdot`` must be positive."""
+    cp = gas.props_rho_T(gas.rho_from_p_T(p, T_in), T_in)[3]
+    eps = -math.expm1(-UA / (mdot * cp))
+    T_out = T_in + eps * (T_wall - T_in)
+    return T_out, gas.h_pT(p, T_out)

@@ -1,9 +1,9 @@
 """A well-mixed gas volume (the warm high- and low-pressure inventories of seed 000)."""
 from __future__ import annotations
 
-from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
+from cryocosim import Actor, Input, Local, ModelError, Output, Parameter
 
-from .gas import FluidStateError, Gas
+from .gas import gas_for, FluidStateError
 
 
 class GasVolume(Actor):
@@ -44,10 +44,7 @@ class GasVolume(Actor):
     default_step = 0.05
 
     def setup(self) -> None:
-        try:
-            self._gas = Gas(self.fluid)
-        except FluidStateError as exc:
-            raise ParameterError(f"actor '{self.name}': parameter 'fluid': {exc}") from None
+        self._gas = gas_for(self, self.fluid)
         try:
             rho = self._gas.rho_from_p_T(self.p_start, self.T_start)
             p, h, _s, _cp, _cv, u = self._gas.props_rho_T(rho, self.T_start)

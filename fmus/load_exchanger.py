@@ -1,11 +1,10 @@
 """Load heat exchanger: the cold gas takes the heat of the load (seed 000, Fig. 6 item 192)."""
 from __future__ import annotations
 
-import math
 
-from cryocosim import Actor, Input, ModelError, Output, Parameter, ParameterError
+from cryocosim import Actor, Input, ModelError, Output, Parameter
 
-from .gas import FluidStateError, Gas
+from .gas import gas_for, stream_toward, FluidStateError
 
 
 class LoadExchanger(Actor):
@@ -39,10 +38,7 @@ class LoadExchanger(Actor):
     default_step = 0.05
 
     def setup(self) -> None:
-        try:
-            self._gas = Gas(self.fluid)
-        except FluidStateError as exc:
-            raise ParameterError(f"actor '{self.name}': parameter 'fluid': {exc}") from None
+        self._gas = gas_for(self, self.fluid)
         self.do_step(0.0, 0.0)
 
     def do_step(self, t: float, h: float) -> None:
@@ -51,10 +47,7 @@ class LoadExchanger(Actor):
             self.T_out, self.h_out, self.heat_load = T_in, self.h_in, 0.0
             return
         try:
-            cp = self._gas.props_rho_T(self._gas.rho_from_p_T(p, T_in), T_in)[3]
-            eps = -math.expm1(-self.UA / (mdot * cp))
-            T_out = T_in + eps * (self.T_load - T_in)
-            h_out = self._gas.h_pT(p, T_out)
+            T_out, h_out = stream_toward(self._gas, mdot, p, T_in, self.T_load, self.UA)
         except FluidStateError as exc:
             raise ModelError(f"actor '{self.name}': {exc}") from None
         self.T_out, self.h_out = T_out, h_out

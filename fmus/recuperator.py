@@ -8,7 +8,7 @@ from scipy.linalg.lapack import dgesv as _gesv
 
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
-from .gas import FluidStateError, Gas
+from .gas import gas_for, FluidStateError
 from .materials import Material
 
 
@@ -81,10 +81,7 @@ class Recuperator(Actor):
         if n != self.n_cells:
             raise ParameterError(f"actor '{self.name}': parameter 'n_cells' = {self.n_cells:g} is not a whole number")
         self._n = n
-        try:
-            self._gas = Gas(self.fluid)
-        except FluidStateError as exc:
-            raise ParameterError(f"actor '{self.name}': parameter 'fluid': {exc}") from None
+        self._gas = gas_for(self, self.fluid)
         self._material = Material(self.material)
         self._m_cell = self.metal_mass / n
         # hot path: row k (0..n) is the gas temperature entering cell k (row n: the outlet) as

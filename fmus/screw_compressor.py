@@ -5,7 +5,7 @@ import math
 
 from cryocosim import Actor, Input, ModelError, Output, Parameter, ParameterError
 
-from .gas import FLUIDS, FluidStateError, Gas
+from .gas import gas_for, FLUIDS, FluidStateError
 from .screw_machine import compression_work, leak_mass_flow
 
 _ATM = 101325.0
@@ -75,10 +75,7 @@ class ScrewCompressor(Actor):
 
     def setup(self) -> None:
         where = f"actor '{self.name}'"
-        try:
-            self._gas = Gas(self.fluid)
-        except FluidStateError as exc:
-            raise ParameterError(f"{where}: parameter 'fluid': {exc}") from None
+        self._gas = gas_for(self, self.fluid)
         if not self.displacement > 0.0:
             raise ParameterError(f"{where}: parameter 'displacement' must be > 0 m3")
         if not self.efficiency > 0.0:

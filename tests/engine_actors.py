@@ -1,7 +1,5 @@
 """Small generic actors used by the engine tests (no cryogenics)."""
-import math
-
-from cryocosim import Actor, Input, Local, Output, Parameter
+from cryocosim import Actor, Input, Output, Parameter
 
 
 class Constant(Actor):

@@ -1,7 +1,6 @@
 """Aftercooler, load exchanger and recuperator (fmus/aftercooler.py, load_exchanger.py,
 recuperator.py)."""
 import math
-import time
 
 import CoolProp.CoolProp as CP
 import numpy as np

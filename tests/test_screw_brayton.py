@@ -1,5 +1,4 @@
 """The screw compressor-expander reverse-Brayton cryocooler of seed 000, run end to end."""
-import json
 import subprocess
 import sys
 
@@ -7,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from cryocosim import SimulationError, events_of, scenario
+from cryocosim import events_of, scenario
 
 COOLDOWN = "scenarios/screw_brayton_cooldown.toml"
 

@@ -1,5 +1,4 @@
 """The cooled device with NRAO EDTN 203 parasitics (fmus/thermal_load.py)."""
-import math
 
 import pytest
 from scipy.integrate import quad

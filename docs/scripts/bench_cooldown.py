@@ -14,12 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import numpy as np  # noqa: E402
 import fmpy  # noqa: E402
 
 from cryocosim import System, scenario  # noqa: E402
 from cryocosim.fmi.export import export_fmu  # noqa: E402
-from cryocosim.fmi.fmu_actor import load_fmu_actor_class  # noqa: E402
 
 
 def cooldown(stop, fmu):
@@ -33,7 +31,6 @@ def cooldown(stop, fmu):
 
 def trivial_overhead(n_steps=20000):
     """One first-order-lag actor, 20,000 steps: engine native, engine with the FMU, fmpy.simulate_fmu."""
-    from engine_actors import Oscillator  # noqa: F401
     import fmi_fixture_actor
 
     out = Path(tempfile.mkdtemp())

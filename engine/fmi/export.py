@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import inspect
 import shutil
 import sys
 import tempfile
