@@ -201,7 +201,6 @@ class System:
         }
         recorder = Recorder(columns, output, attrs)
         bar = None
-        callback = None
         if progress:
             from tqdm import tqdm
 
@@ -211,6 +210,8 @@ class System:
             def callback(t_sim, t_wall):
                 bar.n = min(t_sim, stop_time)
                 bar.set_postfix_str(f"{t_sim / max(t_wall, 1e-9):.0f}x real time", refresh=True)
+        else:
+            callback = None
         try:
             master.run(stop_time, recorder, output_interval, callback)
         except CryocosimError as exc:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 
-from cryocosim import Actor, Input, ModelError, Output, Parameter
+from cryocosim import Input, Output, Parameter
 
-from .gas import gas_for, stream_toward, FluidStateError
+from .stream_exchanger import StreamExchanger
 
 
-class Aftercooler(Actor):
+class Aftercooler(StreamExchanger):
     """Gas cooled toward a sink at uniform temperature, quasi-steady (no thermal mass).
 
     Effectiveness of a stream exchanging with an isothermal sink (the NTU method, e.g.
@@ -37,18 +37,8 @@ class Aftercooler(Actor):
     )
     default_step = 0.05
 
-    def setup(self) -> None:
-        self._gas = gas_for(self, self.fluid)
-        self.do_step(0.0, 0.0)
+    heat_output = "heat_rejected"
+    heat_sign = -1.0
 
-    def do_step(self, t: float, h: float) -> None:
-        mdot, p, T_in = self.mdot, self.p, self.T_in
-        if not mdot > 0.0:
-            self.T_out, self.h_out, self.heat_rejected = T_in, self.h_in, 0.0
-            return
-        try:
-            T_out, h_out = stream_toward(self._gas, mdot, p, T_in, self.T_sink, self.UA)
-        except FluidStateError as exc:
-            raise ModelError(f"actor '{self.name}': {exc}") from None
-        self.T_out, self.h_out = T_out, h_out
-        self.heat_rejected = mdot * (self.h_in - h_out)
+    def wall_temperature(self) -> float:
+        return self.T_sink

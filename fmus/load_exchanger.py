@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 
-from cryocosim import Actor, Input, ModelError, Output, Parameter
+from cryocosim import Input, Output, Parameter
 
-from .gas import gas_for, stream_toward, FluidStateError
+from .stream_exchanger import StreamExchanger
 
 
-class LoadExchanger(Actor):
+class LoadExchanger(StreamExchanger):
     """Cold gas stream warmed by the load, quasi-steady (the thermal mass is the load's).
 
     The load surface is isothermal at T_load, so (NTU method with C_r = 0, Incropera & DeWitt
@@ -37,18 +37,8 @@ class LoadExchanger(Actor):
     )
     default_step = 0.05
 
-    def setup(self) -> None:
-        self._gas = gas_for(self, self.fluid)
-        self.do_step(0.0, 0.0)
+    heat_output = "heat_load"
+    heat_sign = 1.0
 
-    def do_step(self, t: float, h: float) -> None:
-        mdot, p, T_in = self.mdot, self.p, self.T_in
-        if not mdot > 0.0:
-            self.T_out, self.h_out, self.heat_load = T_in, self.h_in, 0.0
-            return
-        try:
-            T_out, h_out = stream_toward(self._gas, mdot, p, T_in, self.T_load, self.UA)
-        except FluidStateError as exc:
-            raise ModelError(f"actor '{self.name}': {exc}") from None
-        self.T_out, self.h_out = T_out, h_out
-        self.heat_load = mdot * (h_out - self.h_in)
+    def wall_temperature(self) -> float:
+        return self.T_load

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import math
 
-from cryocosim import Actor, Input, ModelError, Output, Parameter, ParameterError
+from cryocosim import Input, Output, Parameter
 
-from .gas import gas_for, FLUIDS, FluidStateError
-from .screw_machine import compression_work, leak_mass_flow
+from .gas import FLUIDS
+from .screw_machine import ScrewMachine, compression_work, leak_mass_flow
 
 _ATM = 101325.0
 _TWO_PI = 2.0 * math.pi
 
 
-class ScrewCompressor(Actor):
+class ScrewCompressor(ScrewMachine):
     """Oil-cooled Lysholm screw compressor, quasi-steady (algebraic in its inputs).
 
     Seed 000 (patent, description of Figs. 1-3 and 6): screw compressor on one shaft with the
@@ -72,21 +72,6 @@ class ScrewCompressor(Actor):
     )
     default_step = 0.05
     state_attributes = ()
-
-    def setup(self) -> None:
-        where = f"actor '{self.name}'"
-        self._gas = gas_for(self, self.fluid)
-        if not self.displacement > 0.0:
-            raise ParameterError(f"{where}: parameter 'displacement' must be > 0 m3")
-        if not self.efficiency > 0.0:
-            raise ParameterError(f"{where}: parameter 'efficiency' must be in (0, 1]")
-        self.do_step(0.0, 0.0)
-
-    def do_step(self, t: float, h: float) -> None:
-        try:
-            self._compute()
-        except FluidStateError as exc:
-            raise ModelError(f"actor '{self.name}': {exc}") from None
 
     def _compute(self) -> None:
         gas = self._gas

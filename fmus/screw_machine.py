@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import math
 
-from .gas import Gas
+from cryocosim import Actor, ModelError, ParameterError
+
+from .gas import FluidStateError, Gas, gas_for
 
 
 def compression_work(gas: Gas, rho1: float, T1: float, p2: float, vi: float
@@ -79,3 +81,26 @@ def leak_mass_flow(area: float, p_up: float, rho_up: float, g: float, p_down: fl
     r = max(p_down / p_up, critical_pressure_ratio(g))
     psi = r ** (2.0 / g) - r ** ((g + 1.0) / g)
     return area * math.sqrt(2.0 * g / (g - 1.0) * p_up * rho_up * max(psi, 0.0))
+
+
+class ScrewMachine(Actor):
+    """Shared life cycle of the screw compressor and expander: an algebraic actor whose outputs
+    follow from its inputs each step (``_compute``), with its parameters checked in ``setup``."""
+
+    def setup(self) -> None:
+        where = f"actor '{self.name}'"
+        self._gas = gas_for(self, self.fluid)
+        if not self.displacement > 0.0:
+            raise ParameterError(f"{where}: parameter 'displacement' must be > 0 m3")
+        if not self.efficiency > 0.0:
+            raise ParameterError(f"{where}: parameter 'efficiency' must be in (0, 1]")
+        self.do_step(0.0, 0.0)
+
+    def do_step(self, t: float, h: float) -> None:
+        try:
+            self._compute()
+        except FluidStateError as exc:
+            raise ModelError(f"actor '{self.name}': {exc}") from None
+
+    def _compute(self) -> None:
+        raise NotImplementedError
