@@ -105,6 +105,27 @@ class Gas:
         self._update_rho_T(rho, T)
         return self._as.cpmass() / self._as.cvmass()
 
+    def _newton_T(self, inputs: int, fixed: float, residual, T_guess: float, tol: float):
+        """Newton on T with the other update input ``fixed``: ``residual(a, T)`` returns
+        (f, df/dT) after ``a.update(inputs, ...)``.  Returns T, or None when it does not converge
+        (the caller then falls back to CoolProp's own flash).  The argument order of the update is
+        (fixed, T) for DmassT_INPUTS and (p, T) for PT_INPUTS alike."""
+        T = T_guess if (math.isfinite(T_guess) and self.Tmin <= T_guess <= self.Tmax) else 300.0
+        a = self._as
+        try:
+            for _ in range(_MAX_NEWTON):
+                a.update(inputs, fixed, T)
+                f, dfdT = residual(a, T)
+                if abs(f) < tol:
+                    return T
+                T_new = T - f / dfdT
+                if not math.isfinite(T_new):
+                    return None
+                T = min(max(T_new, self.Tmin), self.Tmax)
+        except ValueError:
+            pass
+        return None
+
     def T_from_rho_u(self, rho: float, u: float, T_guess: float) -> float:
         """Temperature [K] at density rho [kg/m3] and specific internal energy u [J/kg].
 
@@ -112,21 +133,12 @@ class Gas:
         """
         if not (rho > 0.0) or not math.isfinite(u):
             raise self._fail("state outside CoolProp's range", rho=rho, u=u)
-        tol = 1e-10 * max(1.0, abs(u))
-        T = T_guess if (math.isfinite(T_guess) and self.Tmin <= T_guess <= self.Tmax) else 300.0
-        a = self._as
-        try:
-            for _ in range(_MAX_NEWTON):
-                a.update(CP.DmassT_INPUTS, rho, T)
-                du = a.umass() - u
-                if abs(du) < tol:
-                    return T
-                T_new = T - du / a.cvmass()
-                T = min(max(T_new, self.Tmin), self.Tmax) if math.isfinite(T_new) else T
-        except ValueError:
-            pass
+        T = self._newton_T(CP.DmassT_INPUTS, rho, lambda a, T: (a.umass() - u, a.cvmass()),
+                           T_guess, 1e-10 * max(1.0, abs(u)))
+        if T is not None:
+            return T
         self._flash(CP.DmassUmass_INPUTS, rho, u, rho=rho, u=u)
-        return a.T()
+        return self._as.T()
 
     def rho_from_p_T(self, p: float, T: float, rho_guess: float | None = None) -> float:
         """Density [kg/m3] at pressure p [Pa] and temperature T [K].
@@ -169,23 +181,12 @@ class Gas:
         """
         if not (p > 0.0) or not math.isfinite(h):
             raise self._fail("state outside CoolProp's range", p=p, h=h)
-        a = self._as
-        tol = 1e-10 * max(1.0, abs(h))
-        T = T_guess if (math.isfinite(T_guess) and self.Tmin <= T_guess <= self.Tmax) else 300.0
-        try:
-            for _ in range(_MAX_NEWTON):
-                a.update(CP.PT_INPUTS, p, T)
-                dh = a.hmass() - h
-                if abs(dh) < tol:
-                    return T
-                T_new = T - dh / a.cpmass()
-                if not math.isfinite(T_new):
-                    break
-                T = min(max(T_new, self.Tmin), self.Tmax)
-        except ValueError:
-            pass
+        T = self._newton_T(CP.PT_INPUTS, p, lambda a, T: (a.hmass() - h, a.cpmass()),
+                           T_guess, 1e-10 * max(1.0, abs(h)))
+        if T is not None:
+            return T
         self._flash(CP.HmassP_INPUTS, h, p, p=p, h=h)
-        return a.T()
+        return self._as.T()
 
     def T_isentropic_rho(self, rho2: float, s1: float, T_guess: float) -> float:
         """Temperature [K] at density rho2 [kg/m3] with entropy s1 [J/(kg K)].
@@ -194,23 +195,12 @@ class Gas:
         """
         if not (rho2 > 0.0) or not math.isfinite(s1):
             raise self._fail("state outside CoolProp's range", rho2=rho2, s1=s1)
-        a = self._as
-        tol = 1e-12 * max(1.0, abs(s1)) + 1e-12
-        T = T_guess if (math.isfinite(T_guess) and self.Tmin <= T_guess <= self.Tmax) else 300.0
-        try:
-            for _ in range(_MAX_NEWTON):
-                a.update(CP.DmassT_INPUTS, rho2, T)
-                ds = a.smass() - s1
-                if abs(ds) < tol:
-                    return T
-                T_new = T - ds * T / a.cvmass()
-                if not math.isfinite(T_new):
-                    break
-                T = min(max(T_new, self.Tmin), self.Tmax)
-        except ValueError:
-            pass
+        T = self._newton_T(CP.DmassT_INPUTS, rho2, lambda a, T: (a.smass() - s1, a.cvmass() / T),
+                           T_guess, 1e-12 * max(1.0, abs(s1)) + 1e-12)
+        if T is not None:
+            return T
         self._flash(CP.DmassSmass_INPUTS, rho2, s1, rho2=rho2, s1=s1)
-        return a.T()
+        return self._as.T()
 
 
 def _one_line(exc: BaseException) -> str:
