@@ -66,28 +66,36 @@ class Actor:
         setattr(self, key, self.coerce(var, value))
 
     def coerce(self, var: Variable, value: Any) -> Any:
+        from .checks import MAX_MAGNITUDE, describe
+
         where = f"actor '{self.name}': parameter '{var.name}'"
         if var.type is str:
             if not isinstance(value, str):
-                raise ParameterError(f"{where} must be a string, got {value!r}")
+                raise ParameterError(f"{where} must be a string, got {describe(value)}")
             if var.choices and value not in var.choices:
-                raise ParameterError(f"{where} = {value!r} is not one of {', '.join(var.choices)}")
+                raise ParameterError(f"{where} = {describe(value)} is not one of {', '.join(var.choices)}")
             return value
         if var.type is bool:
+            if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                return value.strip().lower() == "true"  # from the command line (--set a.b=true)
             if not isinstance(value, bool):
-                raise ParameterError(f"{where} must be true or false, got {value!r}")
+                raise ParameterError(f"{where} must be true or false, got {describe(value)}")
             return value
         try:
-            x = parse_quantity(value, var.unit)
+            x = parse_quantity(value, var.unit)  # also refuses NaN and infinities
         except UnitError as exc:
             raise ParameterError(f"{where}: {exc}") from None
-        if x != x:
-            raise ParameterError(f"{where} is not a number")
+        if abs(x) > MAX_MAGNITUDE:
+            raise ParameterError(f"{where} = {x:g} {var.unit} is absurdly large (limit {MAX_MAGNITUDE:g})")
         if var.min is not None and x < var.min:
             raise ParameterError(f"{where} = {x:g} {var.unit} is below its minimum {var.min:g} {var.unit}")
         if var.max is not None and x > var.max:
             raise ParameterError(f"{where} = {x:g} {var.unit} is above its maximum {var.max:g} {var.unit}")
-        return int(x) if var.type is int else x
+        if var.type is int:
+            if x != int(x):
+                raise ParameterError(f"{where} = {x:g} must be a whole number")
+            return int(x)
+        return x
 
     def parameters(self) -> dict[str, Any]:
         return {v.name: getattr(self, v.name) for v in self.variables if v.causality == Causality.parameter}
@@ -99,6 +107,23 @@ class Actor:
     def do_step(self, t: float, h: float) -> None:
         """Advance from ``t`` to ``t + h`` (s) (override)."""
         raise NotImplementedError(f"{type(self).__name__}.do_step")
+
+    def initialize_outputs(self, t: float) -> None:
+        """Recompute the outputs from the present inputs and state at time ``t`` (s) without
+        advancing the state.
+
+        The master calls it during initialisation, after :meth:`setup`, over and over while it
+        iterates the connected values to a fixed point (what an FMI master does in
+        initialisation mode with ``initial="calculated"`` outputs), so the first record is a
+        consistent state.  Override it in actors whose outputs depend directly on their inputs
+        (direct feed-through: a valve, a compressor map, a heat exchanger without storage); an
+        actor whose outputs follow from its state alone keeps this default, which does nothing.
+        It must be idempotent: calling it twice with the same inputs gives the same outputs.
+        """
+
+    def end_initialization(self) -> None:
+        """Called once after the master's initialisation has converged (override when needed;
+        an FMU actor leaves FMI initialisation mode here)."""
 
     def terminate(self) -> None:
         """Release resources (override when needed)."""

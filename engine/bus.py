@@ -143,13 +143,14 @@ class Bus:
                         f"(connect it, or set it among the actor's parameters)")
 
     # -- running ------------------------------------------------------------------------
+    def recorded(self) -> list[tuple[str, str]]:
+        """(actor, variable) of every output and local Real, in the order they are recorded."""
+        return [(actor.name, v.name) for actor in self.actors.values() for v in actor.variables
+                if v.causality in (Causality.output, Causality.local) and v.type is float]
+
     def build_slots(self) -> None:
         """Create one slot per output (after actors' setup so start outputs are published)."""
-        self.slots = {}
-        for actor in self.actors.values():
-            for v in actor.variables:
-                if v.causality in (Causality.output, Causality.local) and v.type is float:
-                    self.slots[(actor.name, v.name)] = Slot(getattr(actor, v.name))
+        self.slots = {(a, v): Slot(getattr(self.actors[a], v)) for a, v in self.recorded()}
         self.in_links: dict[str, list] = {name: [] for name in self.actors}
         for l in self.links:
             self.in_links[l.dst].append((self.slots[(l.src, l.src_var)], l.dst_var, l.scale, l.offset))

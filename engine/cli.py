@@ -1,39 +1,67 @@
 """Command line: ``cryocosim run | validate | describe | export``.
 
-Errors the user can act on print one line (``cryocosim: error: ...``) and exit with status 2
-(bad input) or 1 (a run that failed; its results up to the failure are on disk).
+Errors the user can act on print one line (``cryocosim: error: ...``) on stderr and exit with
+status 2 (bad input: a scenario, an option, a path — found before the run starts), 1 (a run
+that failed; its results up to the failure are on disk) or 130 (interrupted).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from .errors import CryocosimError
+from .errors import ConfigurationError, CryocosimError
+
+
+def _parse_sets(items: list[str] | None) -> dict[str, str]:
+    """``--set actor.parameter=value`` -> ``{"actor.parameter": "value"}``.
+
+    The value stays text: the actor converts it for the parameter's type (a number or a
+    quantity with a unit such as ``"80 W"``, a name, ``true``/``false``), and refuses NaN, infinities
+    and values out of the parameter's bounds with an error naming ``--set``.
+    """
+    overrides: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        actor, dot, param = key.partition(".")
+        if not sep or not (actor and dot and param):
+            raise ConfigurationError(f"--set {item!r} must read actor.parameter=value")
+        overrides[key] = value.strip()
+    return overrides
 
 
 def _cmd_run(args) -> int:
     from . import scenario
-    from .plot import plot_result
+    from .checks import check_output_path, check_plot_path, check_run_length
 
-    overrides = {}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise CryocosimError(f"--set '{item}' must read actor.parameter=value")
-        try:
-            overrides[key.strip()] = float(value)
-        except ValueError:
-            overrides[key.strip()] = value.strip()
-    system, settings = scenario.load(args.scenario, overrides)
-    output = args.output or settings.output or f"results/{Path(args.scenario).stem}.nc"
-    stop = args.stop_time if args.stop_time is not None else settings.stop_time
+    overrides = _parse_sets(args.set)
+    system, settings = scenario.load(args.scenario, overrides, "--set")
+    if args.stop_time is not None:
+        stop = check_run_length(args.stop_time, system.steps, "--stop-time")
+    else:
+        stop = settings.stop_time  # checked with the steps when the scenario was read
+    # paths first: a bad one is one line now, not a traceback after a long run
+    if args.output:
+        output, where = args.output, "-o/--output"
+    elif settings.output:
+        output, where = settings.output, f"{args.scenario}: [run]: key 'output'"
+    else:
+        output, where = f"results/{Path(args.scenario).stem}.nc", ""
+    check_output_path(output, where)
+    if args.plot:
+        check_plot_path(args.plot, "--plot")
+        if Path(args.plot).resolve() == Path(output).resolve():
+            raise ConfigurationError(f"--plot '{args.plot}' is the result file")
+    scenario.setup_actors(system)  # parameters the models reject at t = 0, named by scenario key
+    from .plot import plot_result
+    from .results import events_of
+
     ds = system.run(stop, output=output, ordering=settings.ordering, output_interval=settings.output_interval,
                     progress=not args.quiet, fmu=args.fmu, order=settings.order)
     print(f"wrote {output} ({ds.sizes['time']} records, {len(ds.data_vars)} variables; "
           f"{ds.attrs['status']}; wall time {ds.attrs['wall_time_s']:.1f} s)")
-    from .results import events_of
-
     for ev in events_of(ds):
         print(f"  event at t={ev['time']:.3f} s: {ev['name']}")
     if args.plot:
@@ -45,20 +73,34 @@ def _cmd_run(args) -> int:
 
 def _cmd_validate(args) -> int:
     from . import scenario
-    from .master import Master
 
-    system, settings = scenario.load(args.scenario)
-    master = Master(system.bus, system.steps, settings.ordering, settings.order)
-    master.initialize()
-    n_links = len(system.bus.links)
-    print(f"{args.scenario}: valid ({len(system.bus.actors)} actors, {n_links} connections, "
-          f"{len(system.time_events) + len(system.conditions)} events)")
-    return 0
+    status = 0
+    for path in args.scenario:
+        try:
+            system, _settings = scenario.validate(path)
+        except CryocosimError as exc:
+            _error(exc)
+            status = max(status, exc.exit_status)
+            continue
+        n_events = len(system.time_events) + len(system.conditions)
+        print(f"{path}: valid ({len(system.bus.actors)} actors, {len(system.bus.links)} connections, "
+              f"{n_events} events)", flush=True)
+    return status
 
 
 def _cmd_describe(args) -> int:
-    from .system import resolve_model
+    from .system import registered_models, resolve_model
 
+    if args.model is None:
+        models = registered_models()
+        print(f"{len(models)} registered models (cryocosim describe MODEL for its variables):")
+        for name in sorted(models):
+            try:
+                summary = resolve_model(name, f"model '{name}'").summary
+            except CryocosimError as exc:
+                summary = f"(cannot load: {exc})"
+            print(f"  {name:<22}{summary}")
+        return 0
     cls = resolve_model(args.model, f"model '{args.model}'")
     doc = (cls.__doc__ or "").strip()
     print(f"{args.model}: {cls.__module__}.{cls.__name__} (default step {cls.default_step:g} s)")
@@ -78,7 +120,7 @@ def _cmd_export(args) -> int:
 
     names = sorted(registered_models()) if args.all else [args.model]
     if not names or names == [None]:
-        raise CryocosimError("export needs a MODEL or --all")
+        raise ConfigurationError("export needs a MODEL or --all")
     for name in names:
         path = export_fmu(resolve_model(name, f"model '{name}'"), Path(args.output))
         print(f"wrote {path}")
@@ -91,17 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario file")
     r.add_argument("scenario")
     r.add_argument("-o", "--output", help="result NetCDF file (default results/<scenario>.nc)")
-    r.add_argument("--plot", help="write a PNG plot of the result")
+    r.add_argument("--plot", help="write a plot of the result (png, pdf, svg...)")
     r.add_argument("--fmu", action="store_true", help="run every actor as its exported FMU through fmpy")
-    r.add_argument("--stop-time", type=float, help="override [run] stop_time (s)")
+    r.add_argument("--stop-time", metavar="TIME", help="override [run] stop_time (s, or with a unit: '2 h')")
     r.add_argument("--set", action="append", metavar="ACTOR.PARAM=VALUE", help="override a parameter")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
-    v = sub.add_parser("validate", help="check a scenario file without running it")
-    v.add_argument("scenario")
+    v = sub.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("scenario", nargs="+")
     v.set_defaults(func=_cmd_validate)
-    d = sub.add_parser("describe", help="list a model's variables")
-    d.add_argument("model")
+    d = sub.add_parser("describe", help="list a model's variables (no model: list the models)")
+    d.add_argument("model", nargs="?")
     d.set_defaults(func=_cmd_describe)
     e = sub.add_parser("export", help="export models as FMI 2.0 co-simulation FMUs")
     e.add_argument("model", nargs="?")
@@ -111,12 +153,30 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error(exc: BaseException) -> None:
+    print(f"cryocosim: error: {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
+
+
+def _stdout_gone() -> int:
+    """The reader of our output went away (``cryocosim describe | head``): stop quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second BrokenPipeError when Python flushes at exit
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, as a tool killed by the broken pipe would report
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        return _stdout_gone()
     except CryocosimError as exc:
-        print(f"cryocosim: error: {exc}", file=sys.stderr)
+        _error(exc)
         return exc.exit_status
     except KeyboardInterrupt:
         print("cryocosim: interrupted", file=sys.stderr)

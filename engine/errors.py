@@ -17,6 +17,15 @@ class ParameterError(ConfigurationError):
     """A parameter value that is unknown, of the wrong type, or out of its bounds."""
 
 
+class SetupError(ConfigurationError):
+    """An actor's ``setup()`` (or the system's initialisation) failed before the run started;
+    ``actor`` names the actor (a scenario maps it to the table that defined it)."""
+
+    def __init__(self, message, actor=None):
+        super().__init__(message)
+        self.actor = actor
+
+
 class ConnectionError_(ConfigurationError):
     """A connection whose ends do not exist, whose units disagree, or an input left unconnected."""
 

@@ -29,7 +29,8 @@ import simpy
 from simpy.events import Event
 
 from .bus import Bus
-from .errors import ConfigurationError, CryocosimError, ModelError
+from .checks import RESOLUTION
+from .errors import ConfigurationError, CryocosimError, ModelError, SetupError
 from .results import Recorder
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -72,13 +73,20 @@ class _StopRun(Exception):
 class Master:
     """Runs the actors of a :class:`Bus` from t = 0 to a stop time."""
 
+    #: fixed-point iteration of the initialisation: relative tolerance and iteration limit
+    init_tolerance = 1e-10
+    init_max_iterations = 100
+
     def __init__(self, bus: Bus, steps: dict[str, float], ordering: str = "gauss-seidel",
-                 order: list[str] | None = None, resolution: float = 1e-9):
+                 order: list[str] | None = None, resolution: float = RESOLUTION):
         if ordering not in ("jacobi", "gauss-seidel"):
             raise ConfigurationError(f"ordering must be 'jacobi' or 'gauss-seidel', not '{ordering}'")
         self.bus = bus
         self.ordering = ordering
         self.resolution = resolution
+        # seconds = ticks / ticks_per_second: the integer division is correctly rounded, so every
+        # time stamp on the output grid is the exact decimal it stands for (495.0, not 495.00000000000006)
+        self.ticks_per_second = round(1.0 / resolution)
         self.order = list(order or bus.actors)
         self.ticks: dict[str, int] = {}
         for name in self.order:
@@ -102,21 +110,79 @@ class Master:
 
     # -- set-up ---------------------------------------------------------------------------
     def initialize(self) -> None:
-        """Set up every actor (start outputs computed), check the bus, create output slots."""
+        """Check the bus, set up every actor, then iterate the connected values to a consistent
+        start (:meth:`_initialize_outputs`) and create the output slots.
+
+        An actor whose ``setup()`` fails raises :class:`SetupError` naming it (exit status 2: the
+        cause is a parameter or start value, found before the run starts)."""
         self.bus.check()
         for name in self.order:
             actor = self.bus.actors[name]
             try:
                 actor.setup()
-            except CryocosimError:
-                raise
+            except CryocosimError as exc:
+                msg = str(exc)
+                raise SetupError(msg if f"'{name}'" in msg else f"actor '{name}': {msg}", name) from exc
             except Exception as exc:  # a model's own bug or library error: one line, named
-                raise ModelError(f"actor '{name}': setup failed: {type(exc).__name__}: {exc}") from exc
+                raise SetupError(f"actor '{name}': setup failed: {type(exc).__name__}: {exc}", name) from exc
         self.bus.build_slots()
-        # propagate start outputs once so each actor starts from connected values
-        for name in self.order:
-            self.bus.read_inputs(name, 0)
+        self._initialize_outputs()
         self.columns = [(a, v) for (a, v) in self.bus.slots]
+
+    def _initialize_outputs(self) -> None:
+        """Iterate inputs -> outputs over the connections to a fixed point at t = 0.
+
+        What an FMI master does in initialisation mode: each sweep, in the scenario's order, reads
+        every actor's inputs from the newest published values (Gauss–Seidel) and lets it recompute
+        its outputs from them (:meth:`Actor.initialize_outputs`; actors whose outputs follow from
+        their state alone do nothing).  Algebraic loops (a compressor between two volumes, a
+        recuperator feeding the expander that sets its flow) converge in a few sweeps; the run
+        starts when no output changes by more than ``init_tolerance`` (relative) in a sweep.
+        """
+        bus, t0 = self.bus, self.t / self.ticks_per_second
+        slots = bus.slots
+        tol = self.init_tolerance
+        worst = None
+        for _ in range(self.init_max_iterations):
+            before = [(key, s.value) for key, s in slots.items()]
+            for name in self.order:
+                bus.read_inputs(name, self.t)
+                try:
+                    bus.actors[name].initialize_outputs(t0)
+                except CryocosimError as exc:
+                    msg = str(exc)
+                    raise SetupError(f"initialisation: {msg if repr(name) in msg else f'actor {name!r}: {msg}'}",
+                                     name) from exc
+                except Exception as exc:
+                    raise SetupError(f"initialisation: actor '{name}' failed: {type(exc).__name__}: {exc}",
+                                     name) from exc
+                bus.publish(name, self.t)
+            worst, worst_change = None, 0.0
+            for key, old in before:
+                new = slots[key].value
+                if new != old:
+                    change = abs(new - old) / max(abs(new), abs(old))
+                    if not change <= tol and not (change <= worst_change):
+                        worst, worst_change = key, change
+            if worst is None:
+                break
+        else:
+            a, v = worst
+            raise SetupError(f"initialisation did not converge in {self.init_max_iterations} sweeps: "
+                             f"'{a}.{v}' still changed by {worst_change:.3g} (relative) in the last one "
+                             "(an algebraic loop without a state to break it?)", a)
+        for s in slots.values():
+            s.prev = s.value
+        for name in self.order:
+            actor = bus.actors[name]
+            try:
+                actor.end_initialization()
+            except CryocosimError as exc:
+                raise SetupError(str(exc), name) from exc
+            bus.publish(name, self.t)
+            bus.read_inputs(name, self.t)
+        for s in slots.values():
+            s.prev = s.value
 
     def add_time_event(self, ev: TimeEvent) -> None:
         self.time_events.append(ev)
@@ -158,7 +224,7 @@ class Master:
     def _actor_process(self, env, name: str, priority: int, until: int):
         bus, actor, h_full = self.bus, self.bus.actors[name], self.ticks[name]
         final = self._stop_ticks
-        res = self.resolution
+        tps = self.ticks_per_second
         gs = self.ordering == "gauss-seidel"
         t = self.next[name]
         yield self._wait(env, t - env.now, priority)
@@ -166,14 +232,14 @@ class Master:
             h = min(h_full, final - t)  # the last step is cut to end exactly at the stop time
             bus.read_inputs(name, t + h if gs else t)
             try:
-                actor.do_step(t * res, h * res)
+                actor.do_step(t / tps, h / tps)
             except CryocosimError as exc:
                 msg = str(exc)
                 if f"'{name}'" not in msg:
                     msg = f"actor '{name}': {msg}"
-                raise ModelError(f"{msg} (at t={t * res:g} s)") from exc
+                raise ModelError(f"{msg} (at t={t / tps:g} s)") from exc
             except Exception as exc:
-                raise ModelError(f"actor '{name}' failed at t={t * res:g} s: {type(exc).__name__}: {exc}") from exc
+                raise ModelError(f"actor '{name}' failed at t={t / tps:g} s: {type(exc).__name__}: {exc}") from exc
             bus.publish(name, t + h)
             self.steps_taken += 1
             t += h
@@ -226,7 +292,7 @@ class Master:
     def _record(self, t: int) -> None:
         if self.recorder is not None:
             value = self.bus.value
-            self.recorder.record(t * self.resolution, [value(a, v, t) for a, v in self.columns])
+            self.recorder.record(t / self.ticks_per_second, [value(a, v, t) for a, v in self.columns])
 
     def _monitor_process(self, env, until: int, check: int, priority: int):
         yield self._wait(env, self._monitor_next - env.now, priority)
@@ -272,6 +338,9 @@ class Master:
         fastest = min(self.ticks.values())
         if output_interval:
             k = round(output_interval / res)
+            if not 0 < k < 2**62:
+                raise ConfigurationError(f"output_interval {output_interval!r} s must be between "
+                                         f"{res:g} s and {2**62 * res:g} s")
             if k % fastest:
                 k = max(fastest, (k // fastest) * fastest)
             self.output_ticks = k

@@ -3,34 +3,46 @@
 Layout::
 
     [scenario]  name, description
-    [run]       stop_time, ordering ("gauss-seidel" | "jacobi"), output_interval, output
+    [run]       stop_time, ordering ("gauss-seidel" | "jacobi"), output_interval, output, order
     [defaults]  parameters given to every actor that declares them (e.g. fluid = "argon")
     [[actor]]   name, model, step, [actor.parameters]
     [[connect]] from = "a.out", to = "b.in" | ["b.in", "c.in"]
     [[event]]   name, at = time | when = "actor.var < value [unit]", after, set = {...}, stop
+    [plot]      panels = [["a.x", "b.y"], ...]
     extends = "base.toml"   take the base scenario, then merge this file into it: tables are
                             updated key by key, [[actor]]/[[connect]]/[[event]] are appended
     [set]       "actor.parameter" = value, applied over the actors' parameters
 
-Numbers may carry units as strings ("0.5 atm", "10000 rpm", "2 h").  Every error names the file,
-the table and the key and is raised as a :class:`ConfigurationError` (exit status 2).
+Numbers may carry units as strings ("0.5 atm", "10000 rpm", "2 h").  The whole document's
+structure and types are checked before anything is built (:func:`check_document`); then every
+value (finite, in its bounds, of the right unit), every connection and event, and the length of
+the run.  Every error names the file, the table and the key and is raised as a
+:class:`ConfigurationError` (exit status 2).  :func:`validate` also sets the native actors up
+(an FMU actor's modelDescription is read, its code is not run) and names the parameter behind a
+failure.  A relative ``.fmu`` model path is taken relative to the scenario file's folder.
 """
 from __future__ import annotations
 
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigurationError, CryocosimError
+from .checks import (RESOLUTION, check_run_length, check_step, check_time, describe, locate_setup_error,
+                     parameter_message)
+from .errors import ConfigurationError, ConnectionError_, CryocosimError
 from .system import System
-from .units import UnitError, parse_quantity
+from .variables import Causality
 
 _TOP = {"scenario", "run", "defaults", "actor", "connect", "event", "plot", "extends", "set"}
+_SCENARIO = {"name", "description"}
 _RUN = {"stop_time", "ordering", "output_interval", "output", "order"}
 _ACTOR = {"name", "model", "step", "parameters"}
 _CONNECT = {"from", "to"}
 _EVENT = {"name", "at", "when", "after", "set", "stop"}
+_PLOT = {"panels"}
+_ORDERINGS = ("gauss-seidel", "jacobi")
 
 
 @dataclass
@@ -43,6 +55,7 @@ class RunSettings:
     extra: dict = field(default_factory=dict)
 
 
+# -- structure and types of the document -------------------------------------------------------
 def _require(table: dict, key: str, where: str):
     if key not in table:
         raise ConfigurationError(f"{where}: missing key '{key}'")
@@ -52,36 +65,224 @@ def _require(table: dict, key: str, where: str):
 def _unknown(table: dict, allowed: set, where: str):
     for key in table:
         if key not in allowed:
-            raise ConfigurationError(f"{where}: unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+            raise ConfigurationError(f"{where}: unknown key {describe(key)} (allowed: {', '.join(sorted(allowed))})")
 
 
-def load(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[System, RunSettings]:
-    """Read and validate a scenario file; return the built system and its run settings."""
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+def _bad_type(where: str, key: str, wanted: str, value: Any) -> ConfigurationError:
+    return ConfigurationError(f"{where}: key '{key}' must be {wanted}, not {_kind(value)} ({describe(value)})")
+
+
+def _table(parent: dict, key: str, where: str, wanted: str = "") -> dict:
+    value = parent.get(key, {})
+    if not isinstance(value, dict):
+        raise _bad_type(where, key, wanted or f"a table ([{key}])", value)
+    return value
+
+
+def _tables(parent: dict, key: str, where: str) -> list[dict]:
+    value = parent.get(key, [])
+    if not isinstance(value, list):
+        raise _bad_type(where, key, f"an array of tables ([[{key}]])", value)
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict):
+            raise ConfigurationError(f"{where}: [[{key}]] #{i} must be a table, not {_kind(item)} ({describe(item)})")
+    return value
+
+
+def _string(table: dict, key: str, where: str, *, empty: bool = False) -> None:
+    if key in table:
+        value = table[key]
+        if not isinstance(value, str):
+            raise _bad_type(where, key, "a string", value)
+        if not empty and not value.strip():
+            raise ConfigurationError(f"{where}: key '{key}' must not be empty")
+
+
+def _quantity(table: dict, key: str, where: str) -> None:
+    if key in table:
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise _bad_type(where, key, "a number or a string with a unit (\"2 h\")", value)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
+def _values(table: dict, where: str, what: str) -> None:
+    for key, value in table.items():
+        if not _scalar(value):
+            name = f"key '{key}'" if what == "key " else f"{what}{key}"
+            raise ConfigurationError(f"{where}: {name} must be a number, a string or true/false, "
+                                     f"not {_kind(value)} ({describe(value)})")
+
+
+def _flat_set(table: dict, where: str) -> dict[str, Any]:
+    """``{"a.b" = 1}`` or ``{a = {b = 1}}`` (TOML dotted keys) -> ``{"a.b": 1}``; checks the form."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                flat[f"{key}.{sub}"] = v
+        else:
+            flat[key] = value
+    for ref, value in flat.items():
+        actor, dot, var = ref.partition(".")
+        if not (actor and dot and var):
+            raise ConfigurationError(f"{where}: key {describe(ref)} must read 'actor.variable'")
+        if not _scalar(value):
+            raise ConfigurationError(f"{where}: key '{ref}' must be a number, a string or true/false, "
+                                     f"not {_kind(value)} ({describe(value)})")
+    return flat
+
+
+def check_document(data: Any, source: str, complete: bool = True) -> None:
+    """Check the structure and the types of a parsed scenario (tables, arrays of tables, keys,
+    strings, numbers) before anything is built.  ``complete=False`` checks one file of an
+    ``extends`` chain, where required keys may come from another file."""
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{source}: a scenario must be a TOML table, not {_kind(data)}")
+    _unknown(data, _TOP, source)
+    if "extends" in data:
+        _string(data, "extends", source)
+
+    meta = _table(data, "scenario", source)
+    where = f"{source}: [scenario]"
+    _unknown(meta, _SCENARIO, where)
+    _string(meta, "name", where)
+    _string(meta, "description", where, empty=True)
+
+    if complete:
+        _require(data, "run", source)
+    run = _table(data, "run", source)
+    where = f"{source}: [run]"
+    _unknown(run, _RUN, where)
+    if complete:
+        _require(run, "stop_time", where)
+    _quantity(run, "stop_time", where)
+    _quantity(run, "output_interval", where)
+    _string(run, "ordering", where)
+    _string(run, "output", where)
+    if "order" in run:
+        order = run["order"]
+        if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
+            raise _bad_type(where, "order", "an array of actor names", order)
+
+    defaults = _table(data, "defaults", source)
+    _values(defaults, f"{source}: [defaults]", "key ")
+    _flat_set(_table(data, "set", source), f"{source}: [set]")
+
+    if complete:
+        _require(data, "actor", source)
+    actors = _tables(data, "actor", source)
+    if complete and not actors:
+        raise ConfigurationError(f"{source}: key 'actor' must list at least one actor ([[actor]])")
+    for i, table in enumerate(actors, 1):
+        name = table.get("name")
+        where = f"{source}: [[actor]] #{i}" + (f" '{name}'" if isinstance(name, str) else "")
+        _unknown(table, _ACTOR, where)
+        for key in ("name", "model"):
+            _require(table, key, where)
+            _string(table, key, where)
+        _quantity(table, "step", where)
+        params = _table(table, "parameters", where)
+        _values(params, where, "parameters.")
+
+    for i, table in enumerate(_tables(data, "connect", source), 1):
+        where = f"{source}: [[connect]] #{i}"
+        _unknown(table, _CONNECT, where)
+        _require(table, "from", where)
+        _string(table, "from", where)
+        to = _require(table, "to", where)
+        if not (isinstance(to, str) or isinstance(to, list) and to and all(isinstance(t, str) for t in to)):
+            raise _bad_type(where, "to", "a string or a non-empty array of strings", to)
+
+    for i, table in enumerate(_tables(data, "event", source), 1):
+        name = table.get("name")
+        where = f"{source}: [[event]] #{i}" + (f" '{name}'" if isinstance(name, str) else "")
+        _unknown(table, _EVENT, where)
+        _string(table, "name", where)
+        if ("at" in table) == ("when" in table):
+            raise ConfigurationError(f"{where}: give exactly one of the keys 'at' (a time) or 'when' (a condition)")
+        _quantity(table, "at", where)
+        _string(table, "when", where)
+        _quantity(table, "after", where)
+        if "stop" in table and not isinstance(table["stop"], bool):
+            raise _bad_type(where, "stop", "true or false", table["stop"])
+        _flat_set(_table(table, "set", where, 'a table of "actor.variable" = value'), f"{where}: key 'set'")
+
+    plot = _table(data, "plot", source)
+    where = f"{source}: [plot]"
+    _unknown(plot, _PLOT, where)
+    if "panels" in plot:
+        panels = plot["panels"]
+        if not (isinstance(panels, list) and all(isinstance(p, list) and all(isinstance(n, str) for n in p)
+                                                 for p in panels)):
+            raise _bad_type(where, "panels", 'an array of arrays of "actor.variable" names', panels)
+
+
+# -- reading -------------------------------------------------------------------------------------
+def load(path: str | Path, overrides: dict[str, Any] | None = None,
+         override_label: str = "override") -> tuple[System, RunSettings]:
+    """Read and validate a scenario file; return the built system and its run settings.
+
+    ``overrides``: ``{"actor.parameter": value}`` applied last; errors in them are reported as
+    ``"<override_label> 'actor.parameter'"`` (the command line passes ``"--set"``).
+    """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigurationError(f"{path}: cannot read scenario: {exc.strerror}") from None
+    text = _read_text(path, str(path))
     data = _read_toml(path, text)
-    return build(data, str(path), text, overrides)
+    return build(data, str(path), text, overrides, override_label)
+
+
+def validate(path: str | Path, overrides: dict[str, Any] | None = None,
+             override_label: str = "override") -> tuple[System, RunSettings]:
+    """:func:`load` a scenario, then set its native actors up (:func:`setup_actors`): everything
+    short of running it."""
+    system, settings = load(path, overrides, override_label)
+    setup_actors(system)
+    return system, settings
+
+
+def _read_text(path: Path, where: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"{where}: cannot read scenario: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(f"{where}: not a UTF-8 text file (byte {exc.start})") from None
 
 
 def _read_toml(path: Path, text: str, seen: tuple = ()) -> dict:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{path}: TOML syntax error: {exc}") from None
+        raise ConfigurationError(f"{path}: TOML syntax error: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise ConfigurationError(f"{path}: TOML syntax error: values nested too deeply") from None
+    check_document(data, str(path), complete=False)
     base_name = data.pop("extends", None)
     if base_name is None:
         return data
     base_path = (path.parent / base_name).resolve()
-    if base_path in seen:
+    if base_path in seen or base_path == path.resolve():
         raise ConfigurationError(f"{path}: key 'extends': '{base_name}' extends itself")
-    try:
-        base_text = base_path.read_text()
-    except OSError as exc:
-        raise ConfigurationError(f"{path}: key 'extends': cannot read '{base_name}': {exc.strerror}") from None
-    base = _read_toml(base_path, base_text, seen + (base_path,))
+    base_text = _read_text(base_path, f"{path}: key 'extends': '{base_name}'")
+    base = _read_toml(base_path, base_text, seen + (path.resolve(), base_path))
     for key, value in data.items():
         if isinstance(value, list) and isinstance(base.get(key), list):
             base[key] = base[key] + value
@@ -92,110 +293,176 @@ def _read_toml(path: Path, text: str, seen: tuple = ()) -> dict:
     return base
 
 
+# -- building ------------------------------------------------------------------------------------
+def _param_message(exc: Exception, actor: str, key: str, where: str) -> str:
+    """``"actor 'x': parameter 'k' = 3 is ..."`` -> ``"<where>: 3 is ..."`` (one line)."""
+    msg = " ".join(str(exc).split())
+    for head in (f"actor '{actor}': ", f"parameter '{key}'"):
+        if msg.startswith(head):
+            msg = msg[len(head):]
+    return parameter_message(where, msg)
+
+
 def build(data: dict, source: str = "<scenario>", text: str = "",
-          overrides: dict[str, Any] | None = None) -> tuple[System, RunSettings]:
-    """Build a system from parsed TOML ``data`` (``overrides``: ``{"actor.param": value}``)."""
-    _unknown(data, _TOP, source)
+          overrides: dict[str, Any] | None = None,
+          override_label: str = "override") -> tuple[System, RunSettings]:
+    """Build a system from parsed TOML ``data`` (``overrides``: ``{"actor.param": value}``).
+
+    The system records where each actor was defined (``system.origins[name]``) and where each
+    parameter value came from (``system.parameter_origins[name][key]``), for error messages.
+    """
+    check_document(data, source)
     meta = data.get("scenario", {})
     system = System(meta.get("name", Path(source).stem), text, source)
+    origins = getattr(system, "origins", None)
+    if origins is None:
+        origins = system.origins = {}
+    param_origins: dict[str, dict[str, str]] = {}
+    system.parameter_origins = param_origins
 
     # [run]
-    run = _require(data, "run", source)
+    run = data["run"]
     where = f"{source}: [run]"
-    _unknown(run, _RUN, where)
-    try:
-        stop_time = parse_quantity(_require(run, "stop_time", where), "s")
-        interval = run.get("output_interval")
-        interval = parse_quantity(interval, "s") if interval is not None else None
-    except UnitError as exc:
-        raise ConfigurationError(f"{where}: {exc}") from None
-    if not stop_time > 0:
-        raise ConfigurationError(f"{where}: key 'stop_time' must be positive")
+    stop_time = check_time(run["stop_time"], f"{where}: key 'stop_time'")
+    interval = run.get("output_interval")
+    if interval is not None:
+        interval = check_time(interval, f"{where}: key 'output_interval'")
+        if interval < RESOLUTION:
+            raise ConfigurationError(f"{where}: key 'output_interval' must be at least {RESOLUTION:g} s")
     ordering = run.get("ordering", "gauss-seidel")
-    if ordering not in ("gauss-seidel", "jacobi"):
-        raise ConfigurationError(f"{where}: key 'ordering' must be 'gauss-seidel' or 'jacobi', not '{ordering}'")
+    if ordering not in _ORDERINGS:
+        raise ConfigurationError(f"{where}: key 'ordering' must be 'gauss-seidel' or 'jacobi', not {describe(ordering)}")
     settings = RunSettings(stop_time, ordering, interval, run.get("output"), run.get("order"))
     settings.extra["plot"] = data.get("plot", {})
 
     defaults = data.get("defaults", {})
-    overrides = {**data.get("set", {}), **(overrides or {})}
+    # every override with the place its value came from
+    pending: dict[str, tuple[Any, str]] = {
+        ref: (value, f"{source}: [set]: key '{ref}'") for ref, value in _flat_set(data.get("set", {}), source).items()}
+    for ref, value in (overrides or {}).items():
+        label = f"{override_label} {describe(ref)}"
+        if not isinstance(ref, str) or not all(ref.partition(".")[::2]) or "." not in ref:
+            raise ConfigurationError(f"{label}: must read actor.parameter=value")
+        pending[ref] = (value, label)
 
     # [[actor]]
-    actors = _require(data, "actor", source)
-    if not isinstance(actors, list):
-        raise ConfigurationError(f"{source}: 'actor' must be an array of tables ([[actor]])")
-    for i, table in enumerate(actors, 1):
-        name = table.get("name", f"#{i}")
+    for i, table in enumerate(data["actor"], 1):
+        name = table["name"]
         where = f"{source}: [[actor]] #{i} '{name}'"
-        _unknown(table, _ACTOR, where)
-        name = _require(table, "name", where)
-        model = _require(table, "model", where)
-        params = dict(table.get("parameters", {}))
+        model = table["model"]
+        if model.lower().endswith(".fmu"):
+            model = str(Path(source).parent / model)  # relative to the scenario's folder
+        step = table.get("step")
+        if step is not None:
+            step = check_step(step, f"{where}: key 'step'")
         try:
-            actor = system.add(name, model, table.get("step"), where=f"{where}: key 'model'")
-        except ConfigurationError as exc:
-            msg = str(exc)
-            raise ConfigurationError(msg if msg.startswith(source) else f"{where}: {msg}") from None
+            actor = system.add(name, model, step, where=f"{where}: key 'model'")
+        except CryocosimError as exc:
+            msg = " ".join(str(exc).split())
+            key = "name" if isinstance(exc, ConnectionError_) else "model"  # a duplicate or bad name
+            raise ConfigurationError(msg if msg.startswith(source) else f"{where}: key '{key}': {msg}") from None
+        except Exception as exc:  # a model class whose constructor fails
+            raise ConfigurationError(f"{where}: key 'model': cannot create actor of model {describe(model)}: "
+                                     f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
+        origins[name] = where
+        check_step(system.steps[name], f"{where}: default step of model {describe(table['model'])}")
         declared = actor.variable_map()
+        params: dict[str, Any] = {}
+        came_from: dict[str, str] = {}
         for key, value in defaults.items():
-            if key in declared and key not in params:
-                params[key] = value
-        for ref, value in list(overrides.items()):
+            if key in declared and declared[key].causality in (Causality.parameter, Causality.input):
+                params[key], came_from[key] = value, f"{source}: [defaults]: key '{key}' (for actor '{name}')"
+        for key, value in table.get("parameters", {}).items():
+            params[key], came_from[key] = value, f"{where}: parameters.{key}"
+        for ref, (value, label) in list(pending.items()):
             a, _, key = ref.partition(".")
             if a == name:
-                params[key] = value
-                overrides.pop(ref)
+                params[key], came_from[key] = value, label
+                del pending[ref]
         for key, value in params.items():
             try:
                 actor.set_parameter(key, value)
             except CryocosimError as exc:
-                raise ConfigurationError(f"{where}: parameters.{key}: {_strip(exc, name)}") from None
-            if declared[key].causality.value == "input":
+                raise ConfigurationError(_param_message(exc, name, key, came_from[key])) from None
+            if declared[key].causality == Causality.input:
                 system.bus.fix_input(name, key)
         system.params[name] = params
-    if overrides:
-        raise ConfigurationError(f"{source}: override '{next(iter(overrides))}' names no actor of the scenario")
+        param_origins[name] = came_from
+    if pending:
+        ref, (_, label) = next(iter(pending.items()))
+        known = ", ".join(system.bus.actors)
+        raise ConfigurationError(f"{label}: names no actor of the scenario (actors: {known})")
+    check_run_length(stop_time, system.steps, f"{source}: [run]: key 'stop_time'")
 
     # [[connect]]
     for i, table in enumerate(data.get("connect", []), 1):
         where = f"{source}: [[connect]] #{i}"
-        _unknown(table, _CONNECT, where)
-        src = _require(table, "from", where)
-        dsts = _require(table, "to", where)
+        src, dsts = table["from"], table["to"]
         for dst in [dsts] if isinstance(dsts, str) else dsts:
             try:
                 system.connect(src, dst)
             except CryocosimError as exc:
-                raise ConfigurationError(f"{where}: {exc}") from None
+                raise ConfigurationError(f"{where}: {' '.join(str(exc).split())}") from None
 
     # [[event]]
     for i, table in enumerate(data.get("event", []), 1):
-        name = table.get("name", f"#{i}")
-        where = f"{source}: [[event]] #{i} '{name}'"
-        _unknown(table, _EVENT, where)
-        if ("at" in table) == ("when" in table):
-            raise ConfigurationError(f"{where}: give exactly one of the keys 'at' (a time) or 'when' (a condition)")
+        name = table.get("name")
+        where = f"{source}: [[event]] #{i}" + (f" '{name}'" if name is not None else "")
+        values = _flat_set(table.get("set", {}), f"{where}: key 'set'")
+        stop = table.get("stop", False)
         try:
             if "at" in table:
-                system.at(table["at"], name, table.get("set"), table.get("stop", False), where=where)
+                t = check_time(table["at"], f"{where}: key 'at'", positive=False)
+                system.at(t, name, values, stop, where=where)
             else:
-                system.when(table["when"], name, table.get("set"), table.get("stop", False),
-                            table.get("after", 0.0), where=where)
-        except UnitError as exc:
-            raise ConfigurationError(f"{where}: {exc}") from None
+                after = check_time(table.get("after", 0.0), f"{where}: key 'after'", positive=False)
+                system.when(table["when"], name, values, stop, after, where=where)
+        except CryocosimError as exc:
+            msg = " ".join(str(exc).split())
+            raise ConfigurationError(msg if msg.startswith(source) else f"{where}: {msg}") from None
+        except ValueError as exc:  # UnitError
+            raise ConfigurationError(f"{where}: {' '.join(str(exc).split())}") from None
 
     try:
         system.bus.check()
     except CryocosimError as exc:
-        raise ConfigurationError(f"{source}: {exc}") from None
+        raise ConfigurationError(f"{source}: {' '.join(str(exc).split())}") from None
     if settings.order:
-        missing = set(system.bus.actors) ^ set(settings.order)
-        if missing:
-            raise ConfigurationError(f"{source}: [run]: key 'order' must list every actor once (check {', '.join(sorted(missing))})")
+        order = settings.order
+        missing = set(system.bus.actors) ^ set(order)
+        twice = sorted({n for n in order if order.count(n) > 1})
+        if missing or twice:
+            raise ConfigurationError(f"{source}: [run]: key 'order' must list every actor once "
+                                     f"(check {', '.join(sorted(missing) + twice)})")
+    _check_panels(system, settings.extra["plot"].get("panels") or [], f"{source}: [plot]: key 'panels'")
     return system, settings
 
 
-def _strip(exc: Exception, name: str) -> str:
-    msg = str(exc)
-    prefix = f"actor '{name}': "
-    return msg[len(prefix):] if msg.startswith(prefix) else msg
+def _check_panels(system: System, panels: list, where: str) -> None:
+    for panel in panels:
+        for ref in panel:
+            actor_name, _, var = ref.partition(".")
+            actor = system.bus.actors.get(actor_name)
+            v = actor.variable_map().get(var) if actor is not None else None
+            if v is None or v.causality not in (Causality.output, Causality.local):
+                raise ConfigurationError(f"{where}: {describe(ref)} is not an output or local variable of an actor")
+
+
+def setup_actors(system: System) -> None:
+    """Set up every native actor of ``system`` (as the run would at t = 0) to find parameters
+    and start values the models reject.  FMU actors are not instantiated (their
+    modelDescription was read when the system was built; their code is not run).
+
+    A failure is a :class:`ConfigurationError` naming the scenario table and key behind it
+    (``system.origins``, ``system.parameter_origins``).
+    """
+    fmi = sys.modules.get("cryocosim.fmi.fmu_actor")  # not imported: no actor can be an FMU
+    origins = getattr(system, "origins", {})
+    param_origins = getattr(system, "parameter_origins", {})
+    for name, actor in system.bus.actors.items():
+        if fmi is not None and isinstance(actor, fmi.FMUActor):
+            continue
+        try:
+            actor.setup()
+        except Exception as exc:
+            raise ConfigurationError(locate_setup_error(exc, name, origins, param_origins)) from None

@@ -13,9 +13,12 @@ Models are named by a registered short name (entry-point group ``cryocosim.model
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
+import signal
 import sys
+import threading
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,8 @@ import xarray as xr
 from . import __version__
 from .actor import Actor
 from .bus import Bus
-from .errors import ConfigurationError, CryocosimError, SimulationError
+from .checks import check_run_length, check_time, locate_setup_error
+from .errors import ConfigurationError, CryocosimError, SetupError, SimulationError
 from .master import Action, ConditionEvent, Master, TimeEvent
 from .results import Recorder
 from .units import UnitError, parse_quantity
@@ -80,6 +84,8 @@ class System:
         self.time_events: list[TimeEvent] = []
         self.conditions: list[ConditionEvent] = []
         self.master: Master | None = None
+        #: actor name -> where it was defined (a scenario file's table), for error messages
+        self.origins: dict[str, str] = {}
 
     # -- building -----------------------------------------------------------------------
     def add(self, name: str, model: Any, step: float | None = None, where: str = "", **parameters) -> Actor:
@@ -167,7 +173,17 @@ class System:
         twin.bus.links = list(self.bus.links)
         twin.bus.fixed_inputs = set(self.bus.fixed_inputs)
         twin.time_events, twin.conditions = self.time_events, self.conditions
+        twin.origins = dict(self.origins)
         return twin
+
+    def initialize(self, master: Master) -> None:
+        """Set the actors up and iterate them to a consistent start; a failure is a
+        :class:`ConfigurationError` (exit status 2) prefixed with where the actor was defined."""
+        try:
+            master.initialize()
+        except SetupError as exc:
+            msg = locate_setup_error(exc, exc.actor, self.origins, getattr(self, "parameter_origins", {}))
+            raise SetupError(msg, exc.actor) from exc
 
     def run(self, stop_time: float, output: str | Path | None = None, ordering: str = "gauss-seidel",
             output_interval: float | None = None, progress: bool = False, fmu: bool = False,
@@ -179,18 +195,17 @@ class System:
         """
         if fmu:
             return self._fmu_variant().run(stop_time, output, ordering, output_interval, progress, False, order)
-        stop_time = parse_quantity(stop_time, "s")
+        stop_time = check_run_length(stop_time, self.steps)
         if output_interval is not None:
-            output_interval = parse_quantity(output_interval, "s")
+            output_interval = check_time(output_interval, "output_interval")
         master = Master(self.bus, self.steps, ordering, order)
         self.master = master
         for ev in self.time_events:
             master.add_time_event(ev)
         for c in self.conditions:
             master.add_condition(c)
-        master.initialize()
         columns = []
-        for a, v in master.columns:
+        for a, v in self.bus.recorded():
             var = self.bus.actors[a].variable_map()[v]
             columns.append((f"{a}.{v}", var.unit, var.description or v))
         attrs = {
@@ -199,7 +214,13 @@ class System:
             "steps": {n: h for n, h in self.steps.items()}, "status": "running",
             "Conventions": "CF-1.8",
         }
+        # the output is opened (and locked) first: a path that cannot be written fails at once
         recorder = Recorder(columns, output, attrs)
+        try:
+            self.initialize(master)
+        except BaseException as exc:
+            recorder.close(status=f"failed before the start: {exc}")
+            raise
         bar = None
         if progress:
             from tqdm import tqdm
@@ -213,15 +234,17 @@ class System:
         else:
             callback = None
         try:
-            master.run(stop_time, recorder, output_interval, callback)
+            with _sigterm_as_interrupt():
+                master.run(stop_time, recorder, output_interval, callback)
         except CryocosimError as exc:
-            t_fail = master.t * master.resolution
+            t_fail = master.t / master.ticks_per_second
             recorder.close(status=f"failed at t={t_fail:g} s: {exc}")
             where = f"; results up to t={t_fail:g} s written to {output}" if output else ""
             raise SimulationError(f"{exc}{where}", t_fail, output) from exc
-        except KeyboardInterrupt:
-            t_fail = master.t * master.resolution
-            recorder.close(status=f"interrupted at t={t_fail:g} s")
+        except KeyboardInterrupt as exc:
+            t_fail = master.t / master.ticks_per_second
+            how = " (SIGTERM)" if isinstance(exc, Terminated) else ""
+            recorder.close(status=f"interrupted at t={t_fail:g} s{how}")
             raise
         finally:
             if bar is not None:
@@ -235,3 +258,24 @@ class System:
         recorder.close(status=status, wall_time_s=master.wall_time, actor_steps=master.steps_taken)
         ds = recorder.dataset()
         return ds
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM received during a run: handled like Ctrl-C (the results so far are kept)."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """While a run goes on in the main thread, SIGTERM raises :class:`Terminated`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

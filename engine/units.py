@@ -134,12 +134,17 @@ def parse_unit(text: str) -> Unit:
             u = u**n
         return u
 
-    if len(tokens) == 1:
-        u = _atom(tokens[0])
-    else:
-        u = expr()
-        if pos != len(tokens):
-            raise UnitError(f"cannot read unit {text!r}")
+    try:
+        if len(tokens) == 1:
+            u = _atom(tokens[0])
+        else:
+            u = expr()
+            if pos != len(tokens):
+                raise UnitError(f"cannot read unit {text!r}")
+    except OverflowError:
+        u = None
+    if u is None or not (0.0 < u.factor < math.inf):
+        raise UnitError(f"unit {text!r} is out of range (its factor to SI over- or underflows)")
     return Unit(u.factor, u.dims, u.offset, src)
 
 
@@ -164,19 +169,33 @@ _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)
 def parse_quantity(value, to_unit: str) -> float:
     """Convert a number or a string such as ``"0.5 atm"`` or ``"10000 rpm"`` to ``to_unit``.
 
-    A bare number is taken to be in ``to_unit`` already.
+    A bare number is taken to be in ``to_unit`` already.  NaN and infinities (also those of an
+    overflowing conversion such as ``"1e308 km"``) raise :class:`UnitError`.
     """
     if isinstance(value, bool):
         raise UnitError(f"expected a number in {to_unit}, got {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
+        try:
+            x = float(value)
+        except OverflowError:  # an int too large for a float
+            x = math.inf if value > 0 else -math.inf
+    elif isinstance(value, str):
         m = _QUANTITY.match(value)
         if not m:
-            raise UnitError(f"expected a number with a unit, e.g. '1 {to_unit}', got {value!r}")
-        number, unit = float(m.group(1)), m.group(2)
-        if not unit:
-            return number
-        scale, offset = conversion(unit, to_unit)
-        return number * scale + offset
-    raise UnitError(f"expected a number in {to_unit}, got {value!r}")
+            example = "a number" if to_unit in ("", "1") else f"a number with a unit, e.g. '1 {to_unit}'"
+            raise UnitError(f"expected {example}, got {_short(value)}")
+        x, unit = float(m.group(1)), m.group(2)
+        if unit:
+            scale, offset = conversion(unit, to_unit)
+            x = x * scale + offset
+    else:
+        raise UnitError(f"expected a number in {to_unit}, got {_short(value)}")
+    if not math.isfinite(x):
+        raise UnitError(f"expected a finite number in {to_unit}, got {_short(value)}")
+    return x
+
+
+def _short(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (error messages stay one short line)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,7 +1,7 @@
 """A well-mixed gas volume (the warm high- and low-pressure inventories of seed 000)."""
 from __future__ import annotations
 
-from cryocosim import Actor, Input, Local, ModelError, Output, Parameter
+from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
 from .gas import gas_for, FluidStateError
 
@@ -44,12 +44,17 @@ class GasVolume(Actor):
     default_step = 0.05
 
     def setup(self) -> None:
-        self._gas = gas_for(self, self.fluid)
+        self._gas = gas = gas_for(self, self.fluid)
         try:
-            rho = self._gas.rho_from_p_T(self.p_start, self.T_start)
-            p, h, _s, _cp, _cv, u = self._gas.props_rho_T(rho, self.T_start)
+            rho = gas.rho_from_p_T(self.p_start, self.T_start)
+            p, h, _s, _cp, _cv, u = gas.props_rho_T(rho, self.T_start)
         except FluidStateError as exc:
-            raise ModelError(f"actor '{self.name}': {exc}") from None
+            # name the start value to blame: T_start outside the fluid's range, else p_start
+            if not (gas.Tmin <= self.T_start <= gas.Tmax):
+                bad = f"parameter 'T_start' = {self.T_start:g} K"
+            else:
+                bad = f"parameter 'p_start' = {self.p_start:g} Pa (at T_start = {self.T_start:g} K)"
+            raise ParameterError(f"actor '{self.name}': {bad}: {exc}") from None
         self.mass = rho * self.volume
         self.energy = self.mass * u
         self.rho, self.T, self.p, self.h = rho, self.T_start, p, h

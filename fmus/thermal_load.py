@@ -5,9 +5,9 @@ import math
 
 from scipy.constants import Stefan_Boltzmann, torr
 
-from cryocosim import Actor, Input, Local, ModelError, Output, Parameter
+from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
-from .materials import Material
+from .materials import T_MAX, T_MIN, Material
 
 #: Rarefied-gas conduction coefficient K of NRAO EDTN 203 eq. 17, in W/(cm2 torr K), by gas
 K_NRAO = {"helium": 2.8e-2, "hydrogen": 5.9e-2, "nitrogen": 1.6e-2, "air": 1.6e-2}
@@ -76,10 +76,20 @@ class ThermalLoad(Actor):
     default_step = 1.0
 
     def setup(self) -> None:
-        self._material = Material(self.material)
+        try:
+            self._material = Material(self.material)
+        except ValueError as exc:
+            raise ParameterError(f"actor '{self.name}': parameter 'material' = {self.material!r}: {exc}") from None
+        if not (T_MIN <= self.T_start <= T_MAX):
+            raise ParameterError(f"actor '{self.name}': parameter 'T_start' = {self.T_start:g} K is outside "
+                                 f"the {self._material.name} model's range {T_MIN:g}-{T_MAX:g} K")
         self.T = self.T_start
         self.energy = self.mass * self._material.h(self.T)
-        q_rad, _, q_gas, _ = self._parasitics(self.T)
+        try:
+            q_rad, _, q_gas, _ = self._parasitics(self.T)
+        except OverflowError:  # T_ambient**4 (T is at most 600 K here)
+            raise ParameterError(f"actor '{self.name}': parameter 'T_ambient' = {self.T_ambient:g} K is too "
+                                 "large: the radiation from the wall overflows") from None
         self.heat_radiation, self.heat_gas = q_rad, q_gas
         self.heat_parasitic = q_rad + q_gas
 

@@ -48,3 +48,26 @@ class Failing(Actor):
         if t >= self.fail_at:
             raise ValueError("boom")
         self.y = t + h
+
+
+class Gain(Actor):
+    """Direct feed-through y = k*u + offset (an algebraic actor: its outputs follow its inputs)."""
+    variables = (Parameter("k", "1", 1.0, "gain"), Parameter("offset", "1", 0.0, "offset"),
+                 Input("u", "1", 0.0, "input"), Output("y", "1", 0.0, "output"))
+
+    def initialize_outputs(self, t):
+        self.y = self.k * self.u + self.offset
+
+    def do_step(self, t, h):
+        self.initialize_outputs(t + h)
+
+
+class Slow(Actor):
+    """Sleeps ``pause`` s of wall time per step, so a run lasts long enough to be signalled."""
+    variables = (Parameter("pause", "s", 0.01, "wall-clock pause per step"), Output("y", "s", 0.0, "time"))
+
+    def do_step(self, t, h):
+        import time
+
+        time.sleep(self.pause)
+        self.y = t + h

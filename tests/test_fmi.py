@@ -110,11 +110,16 @@ def test_fmu_actor_matches_native_actor(Lag):
 
 def test_fixed_parameter_cannot_change_while_running(Lag):
     a = Lag(name="lag")
-    a.set_parameter("gain", 2.0)  # before set-up: fine, passed at initialisation
+    a.set_parameter("gain", 5.0)  # before set-up: fine, passed at initialisation
     a.setup()
+    a.set_parameter("gain", 2.0)  # in FMI initialisation mode a fixed parameter may still change
+    a.end_initialization()
     with pytest.raises(ParameterError, match="'gain'.*not tunable"):
         a.set_parameter("gain", 3.0)
     assert a.gain == 2.0
+    a.u = 1.0
+    a.do_step(0.0, 1e3)  # a long step: the lag's output settles at gain * u with the gain set last
+    assert a.y == pytest.approx(2.0, rel=1e-6)
     a.terminate()
 
 

@@ -8,7 +8,10 @@ treat it like a native actor::
     Lag = load_fmu_actor_class("build/fmus/FirstOrderLag.fmu")
     lag = Lag(name="lag", tau="10 s")
 
-The FMU is instantiated in :meth:`FMUActor.setup`; each :meth:`FMUActor.do_step` sets the inputs,
+The FMU is instantiated in :meth:`FMUActor.setup` and left in FMI initialisation mode, where the
+master's fixed-point iteration sets its inputs and reads its calculated outputs
+(:meth:`FMUActor.initialize_outputs`); :meth:`FMUActor.end_initialization` leaves that mode (the
+first ``do_step`` does it when no master did).  Each :meth:`FMUActor.do_step` sets the inputs,
 calls ``fmi2DoStep`` and reads outputs and locals back into the attributes (value-reference
 arrays are built once).  Tunable parameters changed with :meth:`FMUActor.set_parameter` during a
 run reach the FMU at once.  :meth:`FMUActor.get_state` holds an ``fmi2FMUstate`` (freed with
@@ -120,6 +123,7 @@ class FMUActor(Actor):
 
     def __init__(self, name: str = "actor", **parameters: Any):
         self._inst: _Instance | None = None
+        self._in_init = False  # the FMU is in FMI initialisation mode
         self._messages: list[str] = []
         self._t = type(self).start_time
         super().__init__(name, **parameters)
@@ -225,11 +229,10 @@ class FMUActor(Actor):
             fmu.setupExperiment(startTime=cls.start_time)
             step = "enterInitializationMode"
             fmu.enterInitializationMode()
+            self._in_init = True
             step = "setting parameters and start values"
             self._set([v.name for v in cls.variables
                        if v.causality in (Causality.parameter, Causality.input)])
-            step = "exitInitializationMode"
-            fmu.exitInitializationMode()
             step = "reading outputs"
             self._prepare_step()
             self._get(self._out_real + self._out_other)
@@ -238,8 +241,37 @@ class FMUActor(Actor):
             self._free()
             raise err from exc
 
+    # -- initialisation mode: the master iterates inputs -> outputs to a fixed point ----------------
+    def initialize_outputs(self, t: float) -> None:
+        """Set the inputs and read the outputs back while the FMU is in initialisation mode
+        (outputs with ``initial="calculated"`` are computed by the FMU from its inputs)."""
+        if not self._in_init:
+            return
+        try:
+            self._set(self._in_real + self._in_other)
+            self._get(self._out_real + self._out_other)
+        except Exception as exc:
+            raise self._error("initialisation mode (set inputs, get outputs)", t, exc) from exc
+
+    def end_initialization(self) -> None:
+        """Leave FMI initialisation mode with the converged inputs set; read the outputs."""
+        if not self._in_init:
+            return
+        step = "setting inputs"
+        try:
+            self._set(self._in_real + self._in_other)
+            step = "exitInitializationMode"
+            self._inst.fmu.exitInitializationMode()
+            self._in_init = False
+            step = "reading outputs"
+            self._get(self._out_real + self._out_other)
+        except Exception as exc:
+            raise self._error(step, type(self).start_time, exc) from exc
+
     def do_step(self, t: float, h: float) -> None:
         self._t = t
+        if self._in_init:  # used without a master's initialisation
+            self.end_initialization()
         try:
             raw = self._raw
             if raw is not None:
@@ -278,15 +310,16 @@ class FMUActor(Actor):
             raise self._error("doStep", t, exc) from exc
 
     def set_parameter(self, key: str, value: Any) -> None:
-        """Set a parameter; while the FMU runs, a tunable parameter is passed to it at once."""
+        """Set a parameter; once the FMU is instantiated it is passed to it at once (after
+        initialisation only a tunable one)."""
         inst = getattr(self, "_inst", None)
         var = self.variable_map().get(key)
-        running = inst is not None and var is not None and var.causality == Causality.parameter
-        if running and not var.tunable:
+        live = inst is not None and var is not None and var.causality == Causality.parameter
+        if live and not self._in_init and not var.tunable:
             raise ParameterError(f"actor '{self.name}': parameter '{key}' of FMU '{self.fmu_path.name}' "
                                  "is not tunable and cannot change during a run")
         super().set_parameter(key, value)
-        if running:
+        if live:
             try:
                 self._set([key])
             except Exception as exc:
@@ -305,6 +338,7 @@ class FMUActor(Actor):
 
     def _free(self) -> None:
         inst, self._inst = self._inst, None
+        self._in_init = False
         if inst is None:
             return
         inst.alive = False

@@ -14,7 +14,11 @@ output      output / continuous          ``initial="exact"`` with the declared s
 local       local / continuous           ``initial="calculated"`` (no start value)
 =========== ============================ ===========================================
 
-``exit_initialization_mode`` calls :meth:`Actor.setup`, ``do_step`` forwards to
+In initialisation mode the outputs are calculated on demand: reading one sets the actor up
+(:meth:`Actor.setup`, again after a parameter change) and recomputes its outputs from the inputs set
+so far (:meth:`Actor.initialize_outputs`), so a master iterating the connected values in
+initialisation mode reaches the same consistent start as the engine; ``exit_initialization_mode``
+does the same once more.  ``do_step`` forwards to
 :meth:`Actor.do_step` (an exception is logged with status error and the step fails), and the
 FMU state is the actor's complete :meth:`Actor.get_state` snapshot (pythonfmu's default would
 hold only the registered variables and silently lose internal state on a rollback).
@@ -114,6 +118,10 @@ class ActorSlave(Fmi2Slave):
         super().__init__(**kwargs)
         actor = self.actor_class(name=self.instance_name)
         self.actor = actor
+        self._start_time = 0.0
+        self._initializing = False
+        self._set_up = False      # actor.setup() has run with the present parameters
+        self._outputs_due = True  # inputs changed since the outputs were last computed
         for var in self.actor_class.variables:
             self._register(actor, var)
 
@@ -123,11 +131,22 @@ class ActorSlave(Fmi2Slave):
             raise TypeError(f"{self.actor_class.__name__}.{var.name}: type {var.type!r} has no FMI 2.0 equivalent")
         causality, variability, initial = _fmi_kind(var)
         name = var.name
-        getter = lambda: getattr(actor, name)  # noqa: E731
-        if var.causality == Causality.parameter:
-            setter = lambda value: actor.set_parameter(name, value)  # noqa: E731  (bounds checked)
+        if var.causality in (Causality.output, Causality.local):
+            def getter():
+                if self._initializing:
+                    self._compute_initial_outputs()
+                return getattr(actor, name)
         else:
-            setter = lambda value: setattr(actor, name, value)  # noqa: E731
+            getter = lambda: getattr(actor, name)  # noqa: E731
+        if var.causality == Causality.parameter:
+            def setter(value):
+                actor.set_parameter(name, value)  # bounds checked
+                if self._initializing:
+                    self._set_up = False
+        else:
+            def setter(value):
+                setattr(actor, name, value)
+                self._outputs_due = True
         kwargs: Dict[str, Any] = dict(causality=causality, variability=variability,
                                       description=var.description or None, getter=getter, setter=setter)
         if initial is not None:
@@ -136,12 +155,31 @@ class ActorSlave(Fmi2Slave):
         self.register_variable(scalar(name, start=start, **kwargs), nested=False)
 
     # -- FMI life cycle -------------------------------------------------------------------
-    def exit_initialization_mode(self):
+    def setup_experiment(self, start_time, stop_time=None, tolerance=None):
+        self._start_time = float(start_time or 0.0)
+
+    def enter_initialization_mode(self):
+        self._initializing = True
+        self._set_up = False
+
+    def _compute_initial_outputs(self) -> None:
+        """In initialisation mode the outputs are *calculated* from the parameters and inputs set
+        so far: set the actor up (again, after a parameter change) and let it compute its
+        outputs from its inputs (:meth:`Actor.initialize_outputs`), as the engine's master does."""
         try:
-            self.actor.setup()
+            if not self._set_up:
+                self.actor.setup()
+                self._set_up, self._outputs_due = True, True
+            if self._outputs_due:
+                self.actor.initialize_outputs(self._start_time)
+                self._outputs_due = False
         except Exception as exc:
-            self.log(f"setup failed: {type(exc).__name__}: {exc}", Fmi2Status.error)
+            self.log(f"initialisation failed: {type(exc).__name__}: {exc}", Fmi2Status.error)
             raise
+
+    def exit_initialization_mode(self):
+        self._compute_initial_outputs()
+        self._initializing = False
 
     def do_step(self, current_time: float, step_size: float) -> bool:
         try:

@@ -1,0 +1,183 @@
+"""Small validation helpers shared by the scenario reader, the command line and :class:`System`.
+
+Each raises :class:`~cryocosim.errors.ConfigurationError` (exit status 2) with a one-line message
+that starts with ``where`` (a file and table, a command-line option, an actor).
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigurationError, CryocosimError
+from .units import UnitError, parse_quantity
+
+#: the master's clock tick (s): every communication step is a whole number of ticks
+RESOLUTION = 1e-9
+#: a run longer than this many steps of its fastest actor is refused (it would never end)
+MAX_STEPS = 1e9
+#: no time in a scenario (stop time, step, output interval, event time) may exceed this (s),
+#: about 30 million years: beyond it the master's integer clock is meaningless
+MAX_TIME = 1e15
+#: no parameter may exceed this in magnitude (SI): beyond it a square or a fourth power overflows
+MAX_MAGNITUDE = 1e100
+
+
+def prefix(where: str, message: str) -> str:
+    """``"where: message"`` (``message`` alone when ``where`` is empty)."""
+    return f"{where}: {message}" if where else message
+
+
+def describe(value: Any, limit: int = 60) -> str:
+    """A short one-line ``repr`` of a user's value for error messages."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_time(value: Any, where: str, *, positive: bool = True) -> float:
+    """A time in s (a number or ``"2 h"``): finite, at most :data:`MAX_TIME`, and positive
+    (``positive=True``) or at least zero."""
+    try:
+        t = parse_quantity(value, "s")
+    except UnitError as exc:
+        raise ConfigurationError(prefix(where, str(exc))) from None
+    if positive and not t > 0:
+        raise ConfigurationError(prefix(where, f"must be positive, got {describe(value)}"))
+    if not t >= 0:
+        raise ConfigurationError(prefix(where, f"must not be negative, got {describe(value)}"))
+    if t > MAX_TIME:
+        raise ConfigurationError(prefix(where, f"{t:g} s is absurdly long (more than {MAX_TIME:g} s)"))
+    return t
+
+
+def check_step(value: Any, where: str) -> float:
+    """A communication step in s: positive, finite and a whole number of master ticks."""
+    h = check_time(value, where)
+    k = round(h / RESOLUTION)
+    if k < 1 or abs(k * RESOLUTION - h) > 1e-9 * h:
+        raise ConfigurationError(prefix(where, f"step {h:g} s must be a positive multiple of {RESOLUTION:g} s"))
+    return h
+
+
+def check_run_length(stop_time: Any, steps: Mapping[str, float], where: str = "stop time") -> float:
+    """Check a run from 0 to ``stop_time`` (s, or a quantity such as ``"2 h"``) with
+    communication ``steps`` (actor -> s); ``where`` names the stop time in messages (a scenario
+    key, ``--stop-time``).
+
+    ``stop_time`` must be finite and positive and the run at most :data:`MAX_STEPS` steps of the
+    fastest actor (``stop_time = 1e12`` with a 50 ms step would run for ever while the memory
+    grows).  Returns ``stop_time`` in s.
+    """
+    stop = check_time(stop_time, where)
+    if steps:
+        fastest = min(steps, key=lambda name: steps[name])
+        h = steps[fastest]
+        if not (math.isfinite(h) and h > 0):
+            raise ConfigurationError(prefix(where, f"actor '{fastest}': step {h!r} s must be positive and finite"))
+        n = stop / h
+        if n > MAX_STEPS:
+            raise ConfigurationError(prefix(where, (
+                f"stop time {stop:g} s would take {n:.3g} steps of actor '{fastest}' (step {h:g} s); "
+                f"the limit is {MAX_STEPS:.0e}: shorten the run or lengthen the step")))
+    return stop
+
+
+def parameter_message(where: str, rest: str) -> str:
+    """``where`` (the place a parameter's value came from) joined to what an actor said about
+    it, the actor's ``"actor 'x': parameter 'p'"`` head already removed: ``" = 2 K is ..."``,
+    ``": unit mismatch ..."`` -> ``"<where>: 2 K is ..."``, ``"<where>: unit mismatch ..."``."""
+    return f"{where}: {rest.lstrip(' =:')}"
+
+
+def _writable_dir(path: Path, what: str, where: str) -> None:
+    """The folder a file will be written into: an existing writable directory, or creatable."""
+    parent = path.parent
+    probe = parent
+    while not probe.exists():
+        if probe.is_symlink():  # a dangling link: mkdir would fail
+            raise ConfigurationError(prefix(where, f"cannot write {what} '{path}': '{probe}' is a broken link"))
+        if probe == probe.parent:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ConfigurationError(prefix(where, f"cannot write {what} '{path}': '{probe}' is not a directory"))
+    reason = None if os.access(probe, os.W_OK | os.X_OK) else "not writable"
+    if reason is None:
+        try:  # what the run will do (catches read-only file systems, ACLs, full disks)
+            fd, name = tempfile.mkstemp(dir=probe, prefix=".cryocosim-write-check-")
+            os.close(fd)
+            os.unlink(name)
+        except OSError as exc:
+            reason = f"not writable ({exc.strerror or exc})"
+    if reason:
+        raise ConfigurationError(prefix(where, f"cannot write {what} '{path}': directory '{probe}' is {reason}"))
+
+
+def check_output_path(path: str | Path, where: str = "", what: str = "result file") -> Path:
+    """Check, before a run, that the result file ``path`` can be written (it is not a folder, its
+    folder exists or can be created, and is writable)."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise ConfigurationError(prefix(where, f"{what} must be a file name, got {describe(path)}"))
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigurationError(prefix(where, f"cannot write {what} '{p}': it is a directory"))
+    if p.exists() and not os.access(p, os.W_OK):
+        raise ConfigurationError(prefix(where, f"cannot write {what} '{p}': the file is read-only"))
+    _writable_dir(p, what, where)
+    return p
+
+
+_PLOT_FORMATS: tuple[str, ...] | None = None
+
+
+def plot_formats() -> tuple[str, ...]:
+    """File suffixes matplotlib can write (png, pdf, svg, ...)."""
+    global _PLOT_FORMATS
+    if _PLOT_FORMATS is None:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        _PLOT_FORMATS = tuple(sorted(FigureCanvasBase.get_supported_filetypes()))
+    return _PLOT_FORMATS
+
+
+def check_plot_path(path: str | Path, where: str = "") -> Path:
+    """Check, before a run, that a plot can be written to ``path`` in the format of its suffix."""
+    p = check_output_path(path, where, "plot")
+    suffix = p.suffix.lower().lstrip(".")
+    if suffix not in plot_formats():
+        got = f"'.{suffix}'" if suffix else "no suffix"
+        raise ConfigurationError(prefix(where, f"plot '{p}': unknown plot format ({got}); "
+                                               f"use one of {', '.join(plot_formats())}"))
+    return p
+
+
+_PARAM_ERROR = re.compile(r"^actor '([^']*)': parameter '([^']*)'(.*)$", re.S)
+
+
+def locate_setup_error(exc: BaseException, actor: str, origins: Mapping[str, str] | None = None,
+                       parameter_origins: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """The one-line message of an error raised by ``actor``'s ``setup()``, prefixed with where
+    the actor (and, for ``"actor 'x': parameter 'p' ..."`` messages, the parameter) was defined.
+
+    ``origins``: actor -> ``"<file>: [[actor]] #i 'x'"`` (``System.origins``);
+    ``parameter_origins``: actor -> parameter -> where its value came from
+    (``System.parameter_origins``, e.g. ``"<file>: [set]: key 'x.p'"``).
+    """
+    msg = " ".join(str(exc).split())
+    if not isinstance(exc, CryocosimError):  # a model's own bug or a library's error
+        msg = f"setup failed: {type(exc).__name__}: {msg}" if msg else f"setup failed: {type(exc).__name__}"
+    origin = (origins or {}).get(actor, "")
+    m = _PARAM_ERROR.match(msg)
+    if m and m.group(1) == actor:
+        key, rest = m.group(2), m.group(3)
+        where = ((parameter_origins or {}).get(actor) or {}).get(key)
+        if where is None:
+            base = origin or f"actor '{actor}'"
+            where = f"{base}: parameters.{key} (start value)"
+        return parameter_message(where, rest)
+    if msg.startswith(f"actor '{actor}': "):
+        msg = msg[len(f"actor '{actor}': "):]
+    return prefix(origin or f"actor '{actor}'", msg)

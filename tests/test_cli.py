@@ -1,0 +1,71 @@
+"""The command line end to end: exit status 0/2, one-line errors on stderr, never a traceback.
+
+Each ``cryocosim`` process takes seconds to start (imports), so the cases run as concurrent
+subprocesses in one test, and each case checks its own outcome.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from test_scenario import GOOD, LOAD
+
+TESTS = Path(__file__).parent
+
+
+def start(*args, cwd=None, stdout=subprocess.PIPE):
+    env = dict(os.environ, PYTHONPATH=str(TESTS))
+    return subprocess.Popen([sys.executable, "-m", "cryocosim", *map(str, args)], stdout=stdout,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+
+
+def finish(proc, timeout=300):
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out or "", err
+
+
+def test_bad_input_is_one_line_exit_2_before_the_run(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text(GOOD)
+    long_run = tmp_path / "long.toml"
+    long_run.write_text(GOOD.replace('stop_time = "10 s"', "stop_time = 1e12"))
+    cold = tmp_path / "cold.toml"
+    cold.write_text(LOAD)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    out = tmp_path / "r.nc"
+    cases = {  # name: (args, what the error line must contain)
+        "negative stop time": (["run", good, "-o", out, "--stop-time", "-5"], "--stop-time: must be positive"),
+        "nan stop time": (["run", good, "-o", out, "--stop-time", "nan"], "--stop-time: expected a number"),
+        "inf --set": (["run", good, "-o", out, "--set", "src.value=inf"], "--set 'src.value': expected a number"),
+        "bad --set": (["run", good, "-o", out, "--set", "src.value"], "--set 'src.value' must read actor.parameter=value"),
+        "parent is a file": (["run", good, "-o", a_file / "r.nc"], "a_file' is not a directory"),
+        "output is a folder": (["run", good, "-o", tmp_path], "it is a directory"),
+        "plot format": (["run", good, "-o", out, "--plot", tmp_path / "r.xyz"], "unknown plot format ('.xyz')"),
+        "endless run": (["validate", long_run], "key 'stop_time': stop time 1e+12 s would take 2e+12 steps"),
+        "2 K copper": (["validate", cold], "[[actor]] #1 'load': parameters.T_start: 2 K is outside"),
+        "20 K nitrogen via --set": (["run", cold, "-o", out, "--set", "load.T_start=80", "--set", "hp.T_start=20 K"],
+                                    "--set 'hp.T_start': 20 K: nitrogen state outside CoolProp's range"),
+    }
+    procs = {name: start(*args) for name, (args, _) in cases.items()}
+    for name, proc in procs.items():
+        status, stdout, stderr = finish(proc)
+        assert status == 2, (name, status, stderr)
+        assert "Traceback" not in stderr and stderr.count("\n") == 1, (name, stderr)
+        assert stderr.startswith("cryocosim: error: ") and cases[name][1] in stderr, (name, stderr)
+    assert not out.exists()  # every error came before the run
+
+
+def test_describe_lists_models_and_a_closed_pipe_is_quiet(tmp_path):
+    listing = start("describe")
+    # stdout is a pipe nobody reads: the first write fails (what `cryocosim describe x | head` meets)
+    r, w = os.pipe()
+    os.close(r)
+    piped = start("describe", "thermal_load", stdout=w)
+    os.close(w)
+    status, stdout, stderr = finish(listing)
+    assert status == 0, stderr
+    assert "registered models" in stdout and "thermal_load" in stdout and "gas_volume" in stdout
+    status, _, stderr = finish(piped)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    assert status == 141
