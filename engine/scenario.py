@@ -450,13 +450,20 @@ def _check_panels(system: System, panels: list, where: str) -> None:
 
 def setup_actors(system: System) -> None:
     """Set up every native actor of ``system`` (as the run would at t = 0) to find parameters
-    and start values the models reject.  FMU actors are not instantiated (their
+    and start values the models reject; without FMU actors, also iterate the connected values
+    to a consistent start as a run does.  FMU actors are not instantiated (their
     modelDescription was read when the system was built; their code is not run).
 
     A failure is a :class:`ConfigurationError` naming the scenario table and key behind it
     (``system.origins``, ``system.parameter_origins``).
     """
     fmi = sys.modules.get("cryocosim.fmi.fmu_actor")  # not imported: no actor can be an FMU
+    if fmi is None or not any(isinstance(a, fmi.FMUActor) for a in system.bus.actors.values()):
+        # only native actors: the whole initialisation of a run, fixed-point iteration included
+        from .master import Master
+
+        system.initialize(Master(system.bus, system.steps))
+        return
     origins = getattr(system, "origins", {})
     param_origins = getattr(system, "parameter_origins", {})
     for name, actor in system.bus.actors.items():
