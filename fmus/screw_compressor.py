@@ -6,7 +6,7 @@ import math
 from cryocosim import Input, Output, Parameter
 
 from .gas import FLUIDS
-from .screw_machine import ScrewMachine, compression_work, leak_mass_flow
+from .screw_machine import ScrewMachine, compression_work, leak_mass_flow, running_weight
 
 _ATM = 101325.0
 _TWO_PI = 2.0 * math.pi
@@ -23,20 +23,28 @@ class ScrewCompressor(ScrewMachine):
 
         w_ind   = (u_i - u1) + p2/rho_i - p1/rho1                 indicated work [J/kg]
         w_shaft = w_ind / efficiency    (w_ind * efficiency if w_ind < 0)
+        w_stat  = (p_out - p_in) / rho1                           static displacement work
+        w       = (1 - f) w_stat + f w_shaft,  f = smoothstep(speed / transition_speed)
         m_disp  = rho1 * displacement * speed / (2 pi)           displaced flow [kg/s]
         m_leak  = nozzle flow through leak_area, discharge -> suction (signed)
         mdot    = m_disp - m_leak
-        torque  = rho1 * displacement / (2 pi) * w_shaft           [N.m], finite at standstill
-        power   = torque * speed = m_disp * w_shaft
-        h_out   = h1 + w_shaft          (h1 + w_shaft m_disp/mdot if leakage runs forward)
+        torque  = rho1 * displacement / (2 pi) * w                 [N.m]
+        power   = torque * speed = m_disp * w
+        h_out   = h1 + w                (h1 + w m_disp/mdot if leakage runs forward)
         heat_casing = power - max(mdot, 0) (h_out - h1)
+                    = (m_disp - max(mdot, 0)) w   (0 if leakage runs forward)
+
+    At rest (f = 0) the torque is the static ``displacement (p_out - p_in) / (2 pi)``: zero at
+    equal pressures, resisting when p_out > p_in; from ``transition_speed`` on it is the running
+    formula exactly (the blend and its default are explained in :mod:`.screw_machine`).
 
     The leaked gas is recompressed: its share of the shaft power is rejected to the oil-cooled
     casing (``heat_casing``), so the gas receives exactly ``power - heat_casing``.  Reverse
     leakage takes its upstream state from the discharge side: T(p_out, h_back), rho(p_out, T).
     Gas entering the suction side backwards (mdot < 0) is throttled isenthalpically:
-    ``h_return = h_back``.  The suction state is (rho_in, T_in) (p_in is used only when rho_in
-    is not positive, to compute the density).
+    ``h_return = h_back``.  The suction state is (rho_in, T_in); p_in enters the static torque
+    (so that equal input pressures give exactly zero) and gives the density when rho_in is not
+    positive.
     """
 
     summary = "Lysholm screw compressor: built-in volume ratio, real gas, leakage, casing cooling"
@@ -52,6 +60,11 @@ class ScrewCompressor(ScrewMachine):
         Parameter("leak_area", "m2", 9.0e-6, "effective clearance area for internal leakage "
                   "(default: volumetric efficiency 0.9 at pressure ratio 2, 10,000 rpm)",
                   min=0.0),
+        Parameter("transition_speed", "rad/s", 1000.0 * _TWO_PI / 60.0,
+                  "speed from which the running (indicated-work) torque applies; below it the "
+                  "torque passes smoothly to the static displacement*(p_out - p_in)/(2 pi) at rest "
+                  "(default 1000 rpm: the default leakage at pressure ratio 2 equals the displaced "
+                  "flow there)", min=0.0),
         Input("speed", "rad/s", 0.0, "rotor (shaft) speed"),
         Input("p_in", "Pa", 0.5 * _ATM, "suction pressure"),
         Input("T_in", "K", 299.0, "suction temperature"),
@@ -78,8 +91,14 @@ class ScrewCompressor(ScrewMachine):
         T1, p2, speed = self.T_in, self.p_out, self.speed
         rho1 = self.rho_in if self.rho_in > 0.0 else gas.rho_from_p_T(self.p_in, T1)
         p1, h1, _s1, cp1, cv1, _u1 = gas.props_rho_T(rho1, T1)
-        w_ind = compression_work(gas, rho1, T1, p2, self.volume_ratio)[0]
-        w_shaft = w_ind / self.efficiency if w_ind >= 0.0 else w_ind * self.efficiency
+        w_static = (p2 - self.p_in) / rho1  # displacement work: D (p_out - p_in) per revolution
+        f = running_weight(speed, self.transition_speed)
+        if f > 0.0:  # no property calls for the indicated work at rest
+            w_ind = compression_work(gas, rho1, T1, p2, self.volume_ratio)[0]
+            w_shaft = w_ind / self.efficiency if w_ind >= 0.0 else w_ind * self.efficiency
+            w = w_shaft if f == 1.0 else (1.0 - f) * w_static + f * w_shaft
+        else:
+            w = w_static
 
         m_disp = rho1 * self.displacement * max(speed, 0.0) / _TWO_PI
         if p2 > p1:  # reverse leakage, upstream = discharge side
@@ -92,12 +111,14 @@ class ScrewCompressor(ScrewMachine):
             m_leak = 0.0
         mdot = m_disp - m_leak
 
-        h_out = h1 + (w_shaft * m_disp / mdot if mdot > m_disp else w_shaft)
+        h_out = h1 + (w * m_disp / mdot if mdot > m_disp else w)
         T_out = gas.T_from_p_h(p2, h_out, T1 + (h_out - h1) / cp1)
-        torque = rho1 * self.displacement / _TWO_PI * w_shaft
+        torque = rho1 * self.displacement / _TWO_PI * w
         power = torque * speed
 
         self.mdot, self.h_out, self.T_out, self.h_return = mdot, h_out, T_out, self.h_back
         self.torque, self.power = torque, power
-        self.heat_casing = power - max(mdot, 0.0) * (h_out - h1)
+        # the closed form of power - max(mdot, 0) (h_out - h1): no cancellation against h1 (which
+        # would leave round-off noise of ~1e-16 h1 per kg where w is small, near rest)
+        self.heat_casing = (m_disp - max(mdot, 0.0)) * w if mdot <= m_disp else 0.0
         self.eta_vol = mdot / m_disp if m_disp > 0.0 else 0.0

@@ -24,6 +24,26 @@ upstream gamma (e.g. Shapiro, *Compressible Fluid Flow*, ch. 4)::
 
       m = A sqrt(2 g/(g-1) p_up rho_up (r**(2/g) - r**((g+1)/g))),
       r = max(p_down/p_up, (2/(g+1))**(g/(g-1)))   (choked below the critical ratio)
+
+Torque from rest to running speed.  At rest the rotors carry only the static torque of the port
+pressures acting on the displacement, ``D (p_high - p_low) / (2 pi)`` (the work of displacing the
+volume D per revolution against the pressure difference; zero at equal pressures): friction and
+stiction belong to the shaft.  The running torque is the indicated work above with the built-in
+volume ratio and the machine's efficiency.  Between the two the pockets cannot hold their
+internal compression: at low speed the clearance leakage fills or empties a closed pocket faster
+than the rotors change its volume, so its pressure follows the port pressures (effective vi -> 1,
+for which the indicated work *is* the static work ``(p2 - p1)/rho1``), and the speed-dependent
+losses lumped in the efficiency vanish.  The specific shaft work is therefore blended::
+
+      w = (1 - f) w_static + f w_running,
+      f = x**2 (3 - 2 x),   x = min(speed / transition_speed, 1)
+
+a cubic "smoothstep": f(0) = 0, f = 1 at and above ``transition_speed``, continuous with a
+continuous slope, so the torque has no jump (nor kink) the shaft integrator could chatter on.
+The default ``transition_speed`` of each machine is the speed at which its default clearance
+leakage at the design pressure ratio equals the displaced flow (volumetric efficiency -> 0):
+1000 rpm for the compressor, 500 rpm for the expander.  Mass flows are unchanged by the blend and
+every energy identity uses the blended ``w``.
 """
 from __future__ import annotations
 
@@ -83,6 +103,18 @@ def leak_mass_flow(area: float, p_up: float, rho_up: float, g: float, p_down: fl
     return area * math.sqrt(2.0 * g / (g - 1.0) * p_up * rho_up * max(psi, 0.0))
 
 
+def running_weight(speed: float, transition_speed: float) -> float:
+    """Weight f [1] of the running (indicated-work) torque against the static one: the cubic
+    smoothstep x**2 (3 - 2x) of x = speed / transition_speed, 0 at rest, 1 from
+    ``transition_speed`` [rad/s] on (exactly), continuous with a continuous derivative."""
+    if speed >= transition_speed:
+        return 1.0
+    if not speed > 0.0:
+        return 0.0
+    x = speed / transition_speed
+    return x * x * (3.0 - 2.0 * x)
+
+
 class ScrewMachine(Actor):
     """Shared life cycle of the screw compressor and expander: an algebraic actor whose outputs
     follow from its inputs each step (``_compute``), with its parameters checked in ``setup``."""
@@ -90,13 +122,29 @@ class ScrewMachine(Actor):
     def setup(self) -> None:
         where = f"actor '{self.name}'"
         self._gas = gas_for(self, self.fluid)
-        if not self.displacement > 0.0:
-            raise ParameterError(f"{where}: parameter 'displacement' must be > 0 m3")
-        if not self.efficiency > 0.0:
-            raise ParameterError(f"{where}: parameter 'efficiency' must be in (0, 1]")
-        self.do_step(0.0, 0.0)
+        checks = (("displacement", self.displacement > 0.0, "> 0 m3"),
+                  ("efficiency", 0.0 < self.efficiency <= 1.0, "in (0, 1]"),
+                  ("volume_ratio", self.volume_ratio >= 1.0, ">= 1"),
+                  ("leak_area", self.leak_area >= 0.0, ">= 0 m2"),
+                  ("transition_speed", self.transition_speed > 0.0, "> 0 rad/s"))
+        for name, ok, rule in checks:
+            value = getattr(self, name)
+            if not (ok and math.isfinite(value)):
+                raise ParameterError(f"{where}: parameter '{name}' = {value!r} must be {rule}")
+        self._check_parameters(where)
+        self._evaluate()
+
+    def _check_parameters(self, where: str) -> None:
+        """Further parameter checks of a subclass (raise ParameterError naming the parameter)."""
 
     def do_step(self, t: float, h: float) -> None:
+        self._evaluate()
+
+    def initialize_outputs(self, t: float) -> None:
+        """Outputs from the present inputs (the machines have no state): idempotent."""
+        self._evaluate()
+
+    def _evaluate(self) -> None:
         try:
             self._compute()
         except FluidStateError as exc:

@@ -155,3 +155,186 @@ def test_expander_at_rest_passes_only_leakage_unchanged():
     assert e.mdot > 0.0 and e.h_out == e.h_in and e.power == 0.0
     e2 = expander(speed=0.0, p_out=2 * ATM)
     assert e2.mdot == 0.0 and e2.h_out == e2.h_in
+
+
+# ---- torque from rest to running speed -----------------------------------------------------------
+from cryocosim import ParameterError  # noqa: E402
+from cryocosim.fmus.screw_machine import running_weight  # noqa: E402
+
+
+def smoothstep(speed, band):
+    x = min(max(speed / band, 0.0), 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def test_at_rest_with_equal_pressures_the_rotors_carry_no_torque():
+    p = 0.667 * ATM  # the cool-down scenario's charge pressure, both sides
+    c = compressor(speed=0.0, p_in=p, p_out=p, T_in=300.0)
+    assert c.torque == 0.0 and c.power == 0.0
+    e = expander(speed=0.0, p_in=p, p_out=p, T_in=300.0)
+    assert e.torque == 0.0 and e.power == 0.0
+
+
+def test_at_rest_the_torque_is_the_static_pressure_torque():
+    # hand calculation: displacement * (p_high - p_low) / (2 pi); the model forms it as
+    # rho D/(2 pi) * (dp/rho), so it agrees to a few ulps (1e-14)
+    c = compressor(speed=0.0, p_in=0.5 * ATM, p_out=ATM)
+    assert c.torque == pytest.approx(2.2e-4 * 0.5 * ATM / (2 * math.pi), rel=1e-14)  # 1.77 N.m
+    c = compressor(speed=0.0, p_in=ATM, p_out=0.8 * ATM)  # driven backwards by the gas
+    assert c.torque == pytest.approx(-2.2e-4 * 0.2 * ATM / (2 * math.pi), rel=1e-14)
+    e = expander(speed=0.0, p_in=ATM, p_out=0.5 * ATM)
+    assert e.torque == pytest.approx(5.8e-5 * 0.5 * ATM / (2 * math.pi), rel=1e-14)  # drives
+    e = expander(speed=0.0, p_in=0.5 * ATM, p_out=0.6 * ATM)
+    assert e.torque == pytest.approx(-5.8e-5 * 0.1 * ATM / (2 * math.pi), rel=1e-14)
+
+
+@pytest.mark.parametrize("rpm", [1000.0, 1000.0 * (1 + 1e-12), 3000.0, 10000.0])
+def test_compressor_running_torque_is_the_indicated_work_from_the_band_on(rpm):
+    c = compressor(speed=rpm * RPM, p_out=0.9 * ATM)
+    g = Gas("nitrogen")
+    w_ind = compression_work(g, c.rho_in, c.T_in, c.p_out, 1.64)[0]
+    # exactly the running formula (same operations): bit-for-bit up to the product order
+    assert c.torque == pytest.approx(c.rho_in * 2.2e-4 / (2 * math.pi) * w_ind / 0.75, rel=1e-15)
+
+
+@pytest.mark.parametrize("rpm", [500.0, 500.0 * (1 + 1e-12), 10000.0])
+def test_expander_running_torque_is_the_indicated_work_from_the_band_on(rpm):
+    e = expander(speed=rpm * RPM, p_in=ATM, T_in=185.0, p_out=0.5 * ATM)
+    g = Gas("nitrogen")
+    rho4 = g.rho_from_p_T(ATM, 185.0)
+    w_out = expansion_work(g, rho4, 185.0, 0.5 * ATM, 1.64)[0]
+    assert e.torque == pytest.approx(rho4 * 5.8e-5 / (2 * math.pi) * w_out * 0.7, rel=1e-15)
+
+
+@pytest.mark.parametrize("machine", ["compressor", "expander"])
+def test_torque_is_continuous_and_smooth_across_the_band(machine):
+    if machine == "compressor":
+        make = lambda n: compressor(speed=n * RPM, p_out=0.9 * ATM)  # noqa: E731
+    else:
+        make = lambda n: expander(speed=n * RPM, p_in=0.9 * ATM, p_out=0.5 * ATM)  # noqa: E731
+    rest, run = make(0.0), make(20000.0)
+    band_rpm = rest.transition_speed / RPM
+    d_torque = run.torque - rest.torque
+    assert d_torque != 0.0  # the two formulas differ here: the blend matters
+    # the inputs do not depend on speed, so the torque is exactly the cubic blend of its two
+    # end values (to round-off of a few operations, 1e-12 of the torques)
+    speeds = [band_rpm * k / 200.0 for k in range(0, 241)]
+    torques = [make(n).torque for n in speeds]
+    for n, T in zip(speeds, torques):
+        f = smoothstep(n * RPM, rest.transition_speed)
+        assert T == pytest.approx(rest.torque + f * d_torque, abs=1e-12 * abs(run.torque))
+    # no jump: between neighbouring speeds the change stays below the largest slope of the
+    # smoothstep, 1.5 / band, times the step (plus round-off)
+    step = band_rpm / 200.0
+    jumps = [abs(b - a) for a, b in zip(torques, torques[1:])]
+    assert max(jumps) <= 1.5 * abs(d_torque) * step / band_rpm * (1 + 1e-9) + 1e-12
+    # and no kink at either end of the band: the one-sided slopes vanish there
+    eps = 1e-4 * band_rpm
+    assert abs(make(eps).torque - rest.torque) < 1e-7 * abs(d_torque)
+    assert abs(run.torque - make(band_rpm - eps).torque) < 1e-7 * abs(d_torque)
+
+
+def test_running_weight_end_values():
+    assert running_weight(0.0, 100.0) == 0.0 and running_weight(-1.0, 100.0) == 0.0
+    assert running_weight(100.0, 100.0) == 1.0 and running_weight(1e9, 100.0) == 1.0
+    assert running_weight(50.0, 100.0) == 0.5
+
+
+@pytest.mark.parametrize("rpm,p_out", [(200.0, ATM), (700.0, 1.5 * ATM), (900.0, 0.4 * ATM)])
+def test_compressor_energy_identity_inside_the_band(rpm, p_out):
+    c = compressor(speed=rpm * RPM, p_out=p_out)
+    h1 = Gas("nitrogen").props_rho_T(c.rho_in, c.T_in)[1]
+    assert c.power == pytest.approx(c.torque * c.speed, rel=1e-15)
+    assert c.power == pytest.approx(max(c.mdot, 0.0) * (c.h_out - h1) + c.heat_casing,
+                                    rel=1e-12, abs=1e-9)
+    assert c.heat_casing >= -1e-9
+
+
+@pytest.mark.parametrize("rpm,p_out", [(100.0, 0.5 * ATM), (300.0, 0.3 * ATM), (450.0, 1.2 * ATM)])
+def test_expander_energy_identity_inside_the_band(rpm, p_out):
+    e = expander(speed=rpm * RPM, p_out=p_out)
+    assert e.power == pytest.approx(e.torque * e.speed, rel=1e-15)
+    assert e.power == pytest.approx(e.mdot * (e.h_in - e.h_out), rel=1e-12, abs=1e-9)
+
+
+# ---- bearing heat in-leak of the expander ---------------------------------------------------------
+def bearing_expander(bearing_heat, **inputs):
+    e = ScrewExpander("expander", bearing_heat=bearing_heat)
+    for k, v in inputs.items():
+        setattr(e, k, v)
+    e.h_in = Gas("nitrogen").h_pT(e.p_in, e.T_in)
+    e.setup()
+    return e
+
+
+@pytest.mark.parametrize("rpm,T_in", [(10000.0, 185.0), (10000.0, 150.0), (300.0, 185.0),
+                                      (0.0, 185.0)])
+def test_bearing_heat_goes_into_the_exhaust_gas(rpm, T_in):
+    kw = dict(speed=rpm * RPM, p_in=ATM, T_in=T_in, p_out=0.5 * ATM)
+    e = bearing_expander(5.0, **kw)
+    ref = bearing_expander(0.0, **kw)
+    assert e.mdot > 0.0  # at rest the leakage still flows
+    # hand calculation: G = 5 W / (300 - 185) K, eps-NTU with the inlet cp from CoolProp.
+    # The model's cp comes from the same equation of state at a density solved to 1e-11: 1e-9
+    cp = CP.PropsSI("C", "P", ATM, "T", T_in, "Nitrogen")
+    G = 5.0 / 115.0
+    q = e.mdot * cp * (300.0 - T_in) * -math.expm1(-G / (e.mdot * cp))
+    assert e.heat_bearing == pytest.approx(q, rel=1e-9)
+    assert 0.0 < e.heat_bearing <= G * (300.0 - T_in)
+    # the heat warms the exhaust and does not change the shaft: energy closes exactly
+    assert e.torque == ref.torque and e.mdot == ref.mdot
+    assert e.mdot * (e.h_out - ref.h_out) == pytest.approx(e.heat_bearing, rel=1e-9)
+    assert e.power == pytest.approx(e.mdot * (e.h_in - e.h_out) + e.heat_bearing,
+                                    rel=1e-12, abs=1e-9)
+    assert e.T_out > ref.T_out
+
+
+def test_bearing_heat_design_value_and_limits():
+    # at the design point with ample flow the in-leak is the parameter (capacity rate ~19 W/K
+    # against G = 0.043 W/K: the eps-NTU factor differs from 1 by G/(2 mdot cp) ~ 1e-3)
+    e = bearing_expander(5.0, speed=10000 * RPM, p_in=ATM, T_in=185.0, p_out=0.5 * ATM)
+    assert e.heat_bearing == pytest.approx(5.0, rel=2e-3)
+    # none when the cold end is at the oil temperature, none without flow
+    assert bearing_expander(5.0, speed=10000 * RPM, p_in=ATM, T_in=300.0,
+                            p_out=0.5 * ATM).heat_bearing == 0.0
+    still = bearing_expander(5.0, speed=0.0, p_in=ATM, T_in=185.0, p_out=ATM)
+    assert still.mdot == 0.0 and still.heat_bearing == 0.0 and still.h_out == still.h_in
+
+
+# ---- life cycle: initialisation and parameter errors ----------------------------------------------
+def test_initialize_outputs_recomputes_from_the_inputs_idempotently():
+    c = ScrewCompressor("c")
+    c.setup()
+    c.speed, c.p_out = 600 * RPM, 0.9 * ATM
+    c.initialize_outputs(0.0)
+    first = c.get_state()
+    c.initialize_outputs(0.0)
+    assert c.get_state() == first
+    c.do_step(0.0, 0.05)
+    assert c.get_state() == first
+    e = ScrewExpander("e")
+    e.speed = 200 * RPM
+    e.setup()  # setup leaves outputs consistent with the inputs present
+    first = e.get_state()
+    e.initialize_outputs(1.0)
+    assert e.get_state() == first and e.torque > 0.0
+
+
+@pytest.mark.parametrize("cls,name,value,param", [
+    (ScrewCompressor, "transition_speed", 0.0, "transition_speed"),
+    (ScrewCompressor, "displacement", 0.0, "displacement"),
+    (ScrewExpander, "efficiency", 0.0, "efficiency"),
+    (ScrewExpander, "transition_speed", -1.0, "transition_speed"),
+])
+def test_setup_errors_name_the_parameter(cls, name, value, param):
+    m = cls("m1")
+    setattr(m, name, value)  # as an FMI master would set it, bypassing set_parameter
+    with pytest.raises(ParameterError, match=rf"^actor 'm1': parameter '{param}'"):
+        m.setup()
+
+
+def test_bearing_reference_above_the_oil_is_a_parameter_error():
+    e = ScrewExpander("exp", bearing_heat=5.0, T_oil=180.0)
+    with pytest.raises(ParameterError, match=r"^actor 'exp': parameter 'bearing_T_ref'"):
+        e.setup()
+    ScrewExpander("exp", bearing_heat=0.0, T_oil=180.0).setup()  # no in-leak: no constraint
