@@ -217,6 +217,10 @@ class ActorSlave(Fmi2Slave):
             real = sv.find("Real")
             if real is None:
                 continue
+            if real.get("start") is not None:
+                # pythonfmu writes 16 significant digits; repr round-trips every double exactly, so
+                # a master that sets the declared start values passes the very same numbers
+                real.set("start", _fmt(var.start))
             unit = var.unit or "1"
             if unit in _DIMENSIONLESS:
                 continue
