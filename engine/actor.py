@@ -121,6 +121,12 @@ class Actor:
         It must be idempotent: calling it twice with the same inputs gives the same outputs.
         """
 
+    def supports_rollback(self) -> bool:
+        """True when :meth:`get_state`/:meth:`set_state` capture the whole state (a native actor
+        lists its internal state in ``state_attributes``); adaptive steps and iterated coupling
+        need it of every actor."""
+        return True
+
     def end_initialization(self) -> None:
         """Called once after the master's initialisation has converged (override when needed;
         an FMU actor leaves FMI initialisation mode here)."""

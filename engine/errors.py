@@ -41,3 +41,7 @@ class SimulationError(CryocosimError):
         super().__init__(message)
         self.time = time
         self.result_path = result_path
+
+
+class CryocosimWarning(UserWarning):
+    """Something the user should know that does not stop the run (the CLI prints it as one line)."""

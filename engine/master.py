@@ -25,6 +25,7 @@ import time as _time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
 import simpy
 from simpy.events import Event
 
@@ -32,6 +33,7 @@ from .bus import Bus
 from .checks import RESOLUTION
 from .errors import ConfigurationError, CryocosimError, ModelError, SetupError
 from .results import Recorder
+from .stepcontrol import StepControl, weighted_change
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
@@ -68,6 +70,18 @@ class ConditionEvent:
 
 class _StopRun(Exception):
     pass
+
+
+class _Reject(Exception):
+    """A macro step whose coupling error is above tolerance (or whose models failed): roll back."""
+
+    # simpy re-raises a process's exception rebuilt from its args: keep everything in them
+    def __init__(self, err: float, cause: BaseException | None = None, key: str | None = None):
+        super().__init__(err, cause, key)
+
+    err = property(lambda self: self.args[0])
+    cause = property(lambda self: self.args[1])
+    key = property(lambda self: self.args[2])
 
 
 class Master:
@@ -107,6 +121,15 @@ class Master:
         self.stopped_by: str | None = None
         self.wall_time = 0.0
         self.steps_taken = 0
+        self.warnings: list[str] = []
+        # macro-step runs (adaptive steps / iterated coupling): statistics
+        self.accepted = 0
+        self.rejected = 0
+        self.not_converged = 0
+        self.forced = 0
+        self.last_step = 0
+        self.last_iterations = 0
+        self.rejected_by: dict[str, int] = {}
 
     # -- set-up ---------------------------------------------------------------------------
     def initialize(self) -> None:
@@ -292,7 +315,10 @@ class Master:
     def _record(self, t: int) -> None:
         if self.recorder is not None:
             value = self.bus.value
-            self.recorder.record(t / self.ticks_per_second, [value(a, v, t) for a, v in self.columns])
+            row = [value(a, v, t) for a, v in self.columns]
+            if self.macro:
+                row += [self.last_step / self.ticks_per_second, float(self.rejected), float(self.last_iterations)]
+            self.recorder.record(t / self.ticks_per_second, row)
 
     def _monitor_process(self, env, until: int, check: int, priority: int):
         yield self._wait(env, self._monitor_next - env.now, priority)
@@ -327,12 +353,38 @@ class Master:
             self.t = env.now
             raise
 
+    def configure(self, control: StepControl | None) -> StepControl:
+        """Adopt the step control for the coming run; an actor that cannot save its state makes
+        rollback impossible, so the run falls back to fixed steps with one warning naming them."""
+        control = control or StepControl()
+        self.control = control
+        self.macro = control.active
+        if control.active:
+            stuck = [n for n in self.order if not self.bus.actors[n].supports_rollback()]
+            if stuck:
+                self.warnings.append(
+                    f"{', '.join(repr(n) for n in stuck)} cannot save and restore {'its' if len(stuck) == 1 else 'their'} "
+                    "state (canGetAndSetFMUstate is false): adaptive steps and iterated coupling are off, "
+                    "the run uses the scenario's fixed steps")
+                self.macro = False
+        return control
+
+    def extra_columns(self) -> list[tuple[str, str, str]]:
+        """Columns the master records besides the actors' variables (macro-step runs only)."""
+        if not self.macro:
+            return []
+        return [("master.step_size", "s", "communication step of the fastest actor (last accepted)"),
+                ("master.rejected_steps", "1", "rejected (rolled-back) steps so far"),
+                ("master.iterations", "1", "coupling iterations of the last accepted step")]
+
     def run(self, stop_time: float, recorder: Recorder | None = None, output_interval: float | None = None,
-            progress: Callable[[float, float], None] | None = None, chunks: int = 200) -> None:
+            progress: Callable[..., None] | None = None, chunks: int = 200) -> None:
         """Run to ``stop_time`` (s), recording every ``output_interval`` s."""
         res = self.resolution
         self.recorder = recorder
         self.events: list[dict] = []
+        if not hasattr(self, "control"):
+            self.configure(None)
         stop = round(stop_time / res)
         self._stop_ticks = stop
         fastest = min(self.ticks.values())
@@ -352,6 +404,12 @@ class Master:
         self._monitor_next = -(-self.t // self._check_ticks) * self._check_ticks
         chunk = max(self.output_ticks, -(-stop // chunks // self.output_ticks) * self.output_ticks)
         t_wall = _time.perf_counter()
+        if self.macro:
+            try:
+                self._run_macro(stop, progress, t_wall)
+            finally:
+                self.wall_time = _time.perf_counter() - t_wall
+            return
         try:
             while self.t < stop and self.stopped_by is None:
                 target = min(self.t + chunk, stop)
@@ -366,3 +424,277 @@ class Master:
             if recorder is not None and (not recorder.times or recorder.times[-1] < self.t * res - 0.5 * res):
                 if self.stopped_by is not None or self.t >= stop:
                     self._record(self.t)
+
+    # -- macro steps: adaptive step size, iterated coupling, events located by rollback ------------
+    #
+    # The system advances by macro steps from one synchronisation time to the next: every actor
+    # steps from t0 to t1 at its own step (its ratio to the fastest actor's step hf is the
+    # scenario's), the last step of each cut to end at t1.  Before a macro step the whole state is
+    # saved (snapshot); after it the coupling error decides: accept, or restore and retry smaller.
+    # t1 never passes an output time, a time event or the stop time, so records and events fall on
+    # their exact times.
+
+    def _prepare_macro(self) -> None:
+        control = self.control
+        res, tps = self.resolution, self.ticks_per_second
+        fast = min(self.ticks.values())
+        self._ratio = {n: max(1, round(self.ticks[n] / fast)) for n in self.order}
+        self._K = max(self._ratio.values())
+        nominal = fast * res
+        self._h_min = max(1, round((control.min_step or nominal * 1e-4) * tps))
+        self._h_max = max(self._h_min, round((control.max_step or nominal * 1e3) * tps))
+        self._hf = min(max(fast, self._h_min), self._h_max) if control.adaptive else fast
+        rtol = control.rtol()
+        self._rtol = rtol
+        self._it_rtol = control.iteration_rtol()
+        # coupled outputs: the error of the hold is measured on them; iteration works on them
+        coupled = {(l.src, l.src_var) for l in self.bus.links}
+        self._coupled = sorted(coupled, key=lambda k: (self.order.index(k[0]), k[1]))
+        self._checked: dict[str, list] = {n: [] for n in self.order}
+        self._atol: dict[tuple[str, str], float] = {}
+        for key in self._coupled:
+            a, v = key
+            var = self.bus.actors[a].variable_map()[v]
+            atol = control.atol(f"{a}.{v}", var.unit, var.nominal or 1.0, rtol)
+            self._atol[key] = atol
+            self._checked[a].append((self.bus.slots[key], atol, f"{a}.{v}"))
+        self._pending_events = sorted(((round(ev.time / res), i) for i, ev in enumerate(self.time_events)
+                                       if round(ev.time / res) >= self.t))
+        self._held: dict[str, list] | None = None
+
+    def _run_macro(self, stop: int, progress, t_wall: float) -> None:
+        control = self.control
+        self._prepare_macro()
+        out = self.output_ticks
+        if self.t % out == 0 and (self.recorder is None or not self.recorder.times):
+            self._record(self.t)
+        self._update_condition_values(self.t)
+        last_progress = 0.0
+        try:
+            while self.t < stop and self.stopped_by is None:
+                self._apply_due_time_events()
+                if self.stopped_by is not None:
+                    break
+                t0, hf = self.t, self._hf
+                t1 = min(t0 + self._K * hf, (t0 // out + 1) * out, stop)
+                if self._pending_events:
+                    t1 = min(t1, self._pending_events[0][0]) if self._pending_events[0][0] > t0 else t1
+                cut = t1 < t0 + self._K * hf
+                h_used = max(1, -(-(t1 - t0) // self._K)) if cut else hf
+                snap = self.snapshot()
+                try:
+                    err = self._macro_step(t0, t1, hf, snap, reject_above=control.adaptive and hf > self._h_min)
+                except _Reject as r:
+                    self.restore(snap)
+                    self.rejected += 1
+                    why = r.key or (f"failure: {r.cause}" if r.cause is not None else "coupling error")
+                    self.rejected_by[why] = self.rejected_by.get(why, 0) + 1
+                    if r.cause is not None and hf <= self._h_min:
+                        raise r.cause
+                    self._hf = max(self._h_min, min(hf, int(h_used * control.next_factor(r.err))))
+                    continue
+                if control.adaptive and err > 1.0:
+                    self.forced += 1  # already at the smallest step: accepted above tolerance
+                self.accepted += 1
+                self.last_step = h_used
+                self.t = t1
+                self._locate_conditions(t0, t1, hf, snap)
+                if self.t % out == 0:
+                    self._record(self.t)
+                if control.adaptive:
+                    grown = int(h_used * control.next_factor(err))
+                    self._hf = min(self._h_max, max(self._h_min, max(hf, grown) if cut else grown))
+                if progress:
+                    now = _time.perf_counter()
+                    if now - last_progress > 0.2:
+                        last_progress = now
+                        progress(self.t * self.resolution, now - t_wall, step=self.last_step * self.resolution)
+        except _StopRun:
+            pass
+        finally:
+            if self.recorder is not None and (not self.recorder.times
+                                              or self.recorder.times[-1] < self.t * self.resolution - 0.5 * self.resolution):
+                if self.stopped_by is not None or self.t >= stop:
+                    self._record(self.t)
+            if progress:
+                progress(self.t * self.resolution, _time.perf_counter() - t_wall, step=self.last_step * self.resolution)
+
+    def _apply_due_time_events(self) -> None:
+        while self._pending_events and self._pending_events[0][0] <= self.t:
+            k, i = self._pending_events.pop(0)
+            ev = self.time_events[i]
+            self._log(ev.name, ev.time, "time", ev.action)
+            self._apply(ev.action, ev.time, ev.name)
+
+    def _macro_step(self, t0: int, t1: int, hf: int, snap: dict, reject_above: bool) -> float:
+        """Advance every actor from t0 to t1; return the weighted coupling error (1 = tolerance).
+
+        Explicit: inputs from the bus (zero-order hold).  Iterated: repeated from ``snap`` with
+        inputs held at the producers' end-of-step values until they converge (Aitken relaxation).
+        """
+        self._err = 0.0
+        self._reject_above = reject_above
+        self.last_iterations = 1
+        if not self.control.iterate:
+            self._advance_actors(t0, t1, hf)
+            return self._err
+        # iterated coupling: quasi-Newton on the coupled outputs at the end of the step (IQN-ILS)
+        start = {k: v[0] for k, v in snap["bus"].items()}
+        self._reject_above = False
+        self._advance_actors(t0, t1, hf)
+        x = np.array([self.bus.slots[k].value for k in self._coupled])
+        # residuals are compared in units of each variable's tolerance (Pa and kg/s side by side)
+        w = np.array([self._atol[k] * self._it_rtol / self._rtol for k in self._coupled]) + self._it_rtol * np.abs(x)
+        xs_tilde, rs = [], []
+        for it in range(1, self.control.max_iterations + 1):
+            self.restore(snap)
+            self._held = self._held_inputs(x)
+            try:
+                self._advance_actors(t0, t1, hf)
+            finally:
+                self._held = None
+            x_tilde = np.array([self.bus.slots[k].value for k in self._coupled])
+            r = (x_tilde - x) / w
+            self.last_iterations = it + 1
+            if not np.all(np.abs(r) <= 1.0):  # NaN counts as not converged
+                if not np.all(np.isfinite(r)):
+                    raise _Reject(math.inf, ModelError(f"coupling iteration diverged at t={t0 / self.ticks_per_second:g} s"))
+            else:
+                break
+            if rs:
+                V = np.column_stack([r - ri for ri in rs])
+                W = np.column_stack([x_tilde - xi for xi in xs_tilde])
+                c = np.linalg.lstsq(V, -r, rcond=None)[0]
+                x_new = x_tilde + W @ c
+            else:
+                x_new = x + self.control.relaxation * (x_tilde - x)
+            xs_tilde.append(x_tilde)
+            rs.append(r)
+            x = x_new
+        else:
+            self.not_converged += 1
+        # the coupling error of the step: how far the coupled values moved over it
+        err = 0.0
+        for k in self._coupled:
+            err = max(err, weighted_change(self.bus.slots[k].value, start[k], self._atol[k], self._rtol))
+        if reject_above and err > 1.0:
+            raise _Reject(err)
+        return err
+
+    def _held_inputs(self, u: list[float]) -> dict[str, list]:
+        """Per actor: (input name, value) from the iterate ``u`` of the coupled outputs."""
+        value = dict(zip(self._coupled, u))
+        held: dict[str, list] = {n: [] for n in self.order}
+        for l in self.bus.links:
+            held[l.dst].append((l.dst_var, value[(l.src, l.src_var)] * l.scale + l.offset))
+        return held
+
+    def _advance_actors(self, t0: int, t1: int, hf: int) -> None:
+        env = simpy.Environment(initial_time=t0)
+        for rank, name in enumerate(self.order):
+            env.process(self._macro_process(env, name, 2 + rank, t0, t1, self._ratio[name] * hf))
+        env.run()
+
+    def _macro_process(self, env, name: str, priority: int, t0: int, t1: int, h_full: int):
+        bus, actor = self.bus, self.bus.actors[name]
+        tps = self.ticks_per_second
+        gs = self.ordering == "gauss-seidel"
+        checked = self._checked[name] if self.control.adaptive else ()
+        rtol = self._rtol
+        t = t0
+        while t < t1:
+            h = min(h_full, t1 - t)
+            held = self._held
+            if held is None:
+                bus.read_inputs(name, t + h if gs else t)
+            else:
+                for var, v in held[name]:
+                    setattr(actor, var, v)
+            try:
+                actor.do_step(t / tps, h / tps)
+            except CryocosimError as exc:
+                msg = str(exc)
+                if f"'{name}'" not in msg:
+                    msg = f"actor '{name}': {msg}"
+                err = ModelError(f"{msg} (at t={t / tps:g} s)")
+                if self._reject_above:
+                    raise _Reject(math.inf, err) from exc
+                raise err from exc
+            except Exception as exc:
+                err = ModelError(f"actor '{name}' failed at t={t / tps:g} s: {type(exc).__name__}: {exc}")
+                if self._reject_above:
+                    raise _Reject(math.inf, err) from exc
+                raise err from exc
+            bus.publish(name, t + h)
+            self.steps_taken += 1
+            for slot, atol, key in checked:
+                e = weighted_change(slot.value, slot.prev, atol, rtol)
+                if e > self._err:
+                    self._err, self._err_key = e, key
+                    if e > 1.0 and self._reject_above:
+                        raise _Reject(e, key=key)
+            t += h
+            if t < t1:
+                yield self._wait(env, h, priority)
+
+    # -- condition events by rollback -----------------------------------------------------------------
+    def _condition_now(self, i: int, t: int) -> bool:
+        c = self.conditions[i]
+        return _OPS[c.op](self.bus.value(c.actor, c.var, t), c.threshold)
+
+    def _update_condition_values(self, t: int) -> None:
+        for i, c in enumerate(self.conditions):
+            self._cond_prev[i] = (t, self.bus.value(c.actor, c.var, t), self._condition_now(i, t))
+
+    def _crossings(self, t: int) -> list[int]:
+        """Conditions that turned true since the last synchronisation (edge-triggered, armed)."""
+        res = self.resolution
+        out = []
+        for i, c in enumerate(self.conditions):
+            if (i in self._fired and c.once) or t * res < c.arm_time:
+                continue
+            prev = self._cond_prev.get(i)
+            if prev is not None and not prev[2] and self._condition_now(i, t):
+                out.append(i)
+        return out
+
+    def _locate_conditions(self, t0: int, t1: int, hf: int, snap: dict) -> None:
+        """After an accepted macro step [t0, t1]: if a condition turned true, find when by
+        bisection — roll back to the last time known before the crossing, advance half the bracket,
+        look — until the bracket is within ``event_tolerance``; then fire it at the bracket's end."""
+        if not self.conditions:
+            return
+        crossed = self._crossings(t1)
+        if not crossed:
+            self._update_condition_values(t1)
+            return
+        tol = max(1, round(self.control.event_tolerance / self.resolution))
+        lo, hi, snap_lo = t0, t1, snap
+        at = t1  # the time the system state is at now
+        while hi - lo > tol:
+            mid = (lo + hi) // 2
+            self.restore(snap_lo)
+            self._macro_step(lo, mid, min(hf, max(1, -(-(mid - lo) // self._K))), snap_lo, reject_above=False)
+            self.t = at = mid
+            now = self._crossings(mid)
+            if now:
+                hi, crossed = mid, now
+            else:
+                lo = mid
+                snap_lo = self.snapshot()
+        if at != hi:
+            self.restore(snap_lo)
+            self._macro_step(lo, hi, min(hf, max(1, -(-(hi - lo) // self._K))), snap_lo, reject_above=False)
+        self.t = hi
+        res = self.resolution
+        fired = []
+        for i in crossed:
+            c = self.conditions[i]
+            self._fired.add(i)
+            v = self.bus.value(c.actor, c.var, hi)
+            self._log(c.name, hi * res, "condition", c.action, condition=c.expression, value=v,
+                      located_within=(hi - lo) * res)
+            fired.append(c)
+        self._update_condition_values(hi)
+        for c in fired:
+            self._apply(c.action, hi * res, c.name)

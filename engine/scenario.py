@@ -3,7 +3,10 @@
 Layout::
 
     [scenario]  name, description
-    [run]       stop_time, ordering ("gauss-seidel" | "jacobi"), output_interval, output, order
+    [run]       stop_time, ordering ("gauss-seidel" | "jacobi"), output_interval, output, order;
+                step control: tolerance (relative; adaptive steps), abs_tolerance = {unit or
+                "actor.var" = floor}, min_step, max_step, event_tolerance, iterate (true: iterate
+                each step to convergence), iteration_tolerance, max_iterations, relaxation
     [defaults]  parameters given to every actor that declares them (e.g. fluid = "argon")
     [[actor]]   name, model, step, [actor.parameters]
     [[connect]] from = "a.out", to = "b.in" | ["b.in", "c.in"]
@@ -23,6 +26,7 @@ failure.  A relative ``.fmu`` model path is taken relative to the scenario file'
 """
 from __future__ import annotations
 
+import math
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -32,12 +36,16 @@ from typing import Any
 from .checks import (RESOLUTION, check_run_length, check_step, check_time, describe, locate_setup_error,
                      parameter_message)
 from .errors import ConfigurationError, ConnectionError_, CryocosimError
+from .stepcontrol import StepControl
 from .system import System
+from .units import UnitError, parse_quantity, parse_unit
 from .variables import Causality
 
 _TOP = {"scenario", "run", "defaults", "actor", "connect", "event", "plot", "extends", "set"}
 _SCENARIO = {"name", "description"}
-_RUN = {"stop_time", "ordering", "output_interval", "output", "order"}
+_STEP_CONTROL = {"tolerance", "abs_tolerance", "min_step", "max_step", "iterate", "iteration_tolerance",
+                 "max_iterations", "relaxation", "event_tolerance"}
+_RUN = {"stop_time", "ordering", "output_interval", "output", "order"} | _STEP_CONTROL
 _ACTOR = {"name", "model", "step", "parameters"}
 _CONNECT = {"from", "to"}
 _EVENT = {"name", "at", "when", "after", "set", "stop"}
@@ -53,6 +61,12 @@ class RunSettings:
     output: str | None = None
     order: list[str] | None = None
     extra: dict = field(default_factory=dict)
+    #: step control: tolerance, min_step, max_step, iterate, ... (:class:`StepControl` fields)
+    step: dict = field(default_factory=dict)
+
+    def run_options(self) -> dict:
+        """Keyword arguments of :meth:`System.run` for these settings (all but stop time and output)."""
+        return dict(ordering=self.ordering, output_interval=self.output_interval, order=self.order, **self.step)
 
 
 # -- structure and types of the document -------------------------------------------------------
@@ -181,6 +195,18 @@ def check_document(data: Any, source: str, complete: bool = True) -> None:
         order = run["order"]
         if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
             raise _bad_type(where, "order", "an array of actor names", order)
+    for key in ("min_step", "max_step", "event_tolerance"):
+        _quantity(run, key, where)
+    for key in ("tolerance", "iteration_tolerance", "relaxation", "max_iterations"):
+        if key in run and (isinstance(run[key], bool) or not isinstance(run[key], (int, float))):
+            raise _bad_type(where, key, "a number", run[key])
+    if "iterate" in run and not isinstance(run["iterate"], bool):
+        raise _bad_type(where, "iterate", "true or false", run["iterate"])
+    if "abs_tolerance" in run:
+        floors = _table(run, "abs_tolerance", where)
+        for key, value in floors.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise _bad_type(f"{where}: abs_tolerance", key, "a number or a quantity such as '0.01 K'", value)
 
     defaults = _table(data, "defaults", source)
     _values(defaults, f"{source}: [defaults]", "key ")
@@ -334,6 +360,19 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
         raise ConfigurationError(f"{where}: key 'ordering' must be 'gauss-seidel' or 'jacobi', not {describe(ordering)}")
     settings = RunSettings(stop_time, ordering, interval, run.get("output"), run.get("order"))
     settings.extra["plot"] = data.get("plot", {})
+    step: dict[str, Any] = {}
+    for key in ("min_step", "max_step", "event_tolerance"):
+        if key in run:
+            step[key] = check_time(run[key], f"{where}: key '{key}'")
+    for key in ("tolerance", "iteration_tolerance", "relaxation", "max_iterations", "iterate"):
+        if key in run:
+            step[key] = run[key]
+    if "max_iterations" in step and step["max_iterations"] != int(step["max_iterations"]):
+        raise ConfigurationError(f"{where}: key 'max_iterations' must be a whole number")
+    if "max_iterations" in step:
+        step["max_iterations"] = int(step["max_iterations"])
+    StepControl(**step).check(where)
+    settings.step = step
 
     defaults = data.get("defaults", {})
     # every override with the place its value came from
@@ -392,6 +431,8 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
         ref, (_, label) = next(iter(pending.items()))
         known = ", ".join(system.bus.actors)
         raise ConfigurationError(f"{label}: names no actor of the scenario (actors: {known})")
+    if "abs_tolerance" in run:
+        settings.step["abs_tolerance"] = _abs_tolerance(system, run["abs_tolerance"], f"{source}: [run]: abs_tolerance")
     check_run_length(stop_time, system.steps, f"{source}: [run]: key 'stop_time'")
 
     # [[connect]]
@@ -473,3 +514,27 @@ def setup_actors(system: System) -> None:
             actor.setup()
         except Exception as exc:
             raise ConfigurationError(locate_setup_error(exc, name, origins, param_origins)) from None
+
+
+def _abs_tolerance(system: System, floors: dict, where: str) -> dict[str, float]:
+    """``{"K": 0.01, "load.T": "5 mK"}`` -> absolute floors in SI (per unit, or per variable in its
+    declared unit)."""
+    out: dict[str, float] = {}
+    for key, value in floors.items():
+        actor_name, dot, var_name = key.partition(".")
+        if dot and actor_name in system.bus.actors:
+            var = system.bus.actors[actor_name].variable_map().get(var_name)
+            if var is None or var.type is not float:
+                raise ConfigurationError(f"{where}: key '{key}': actor '{actor_name}' has no Real variable '{var_name}'")
+            unit = var.unit
+        else:
+            unit = key
+        try:
+            parse_unit(unit)
+            x = parse_quantity(value, unit)
+        except UnitError as exc:
+            raise ConfigurationError(f"{where}: key '{key}': {exc} (keys are units, 'K', or variables, 'load.T')") from None
+        if not (math.isfinite(x) and x > 0):
+            raise ConfigurationError(f"{where}: key '{key}' must be positive, got {describe(value)}")
+        out[key] = x
+    return out

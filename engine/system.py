@@ -19,6 +19,7 @@ import re
 import signal
 import sys
 import threading
+import warnings
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ from . import __version__
 from .actor import Actor
 from .bus import Bus
 from .checks import check_run_length, check_time, locate_setup_error
-from .errors import ConfigurationError, CryocosimError, SetupError, SimulationError
+from .errors import ConfigurationError, CryocosimError, CryocosimWarning, SetupError, SimulationError
+from .stepcontrol import StepControl
 from .master import Action, ConditionEvent, Master, TimeEvent
 from .results import Recorder
 from .units import UnitError, parse_quantity
@@ -187,18 +189,33 @@ class System:
 
     def run(self, stop_time: float, output: str | Path | None = None, ordering: str = "gauss-seidel",
             output_interval: float | None = None, progress: bool = False, fmu: bool = False,
-            order: list[str] | None = None) -> xr.Dataset:
+            order: list[str] | None = None, tolerance: float | None = None, iterate: bool = False,
+            **step_options) -> xr.Dataset:
         """Co-simulate to ``stop_time`` (s); return the results (also written to ``output``).
+
+        ``tolerance`` (relative) turns on adaptive communication steps with rollback, ``iterate``
+        iterates every step to convergence; ``step_options`` are the other fields of
+        :class:`~cryocosim.stepcontrol.StepControl` (``min_step``, ``max_step``,
+        ``abs_tolerance``, ``event_tolerance``, ``max_iterations``, ``relaxation``...).
+        Without them the run uses the fixed steps of the actors.
 
         If a model fails midway, the results up to the failure are kept in ``output`` and a
         :class:`SimulationError` says where and when.
         """
         if fmu:
-            return self._fmu_variant().run(stop_time, output, ordering, output_interval, progress, False, order)
+            return self._fmu_variant().run(stop_time, output, ordering, output_interval, progress, False, order,
+                                           tolerance, iterate, **step_options)
         stop_time = check_run_length(stop_time, self.steps)
         if output_interval is not None:
             output_interval = check_time(output_interval, "output_interval")
+        try:
+            control = StepControl(tolerance=tolerance or None, iterate=bool(iterate), **step_options).check("run")
+        except TypeError as exc:
+            raise ConfigurationError(f"run: {exc}") from None
         master = Master(self.bus, self.steps, ordering, order)
+        master.configure(control)
+        for message in master.warnings:
+            warnings.warn(message, CryocosimWarning, stacklevel=2)
         self.master = master
         for ev in self.time_events:
             master.add_time_event(ev)
@@ -208,10 +225,15 @@ class System:
         for a, v in self.bus.recorded():
             var = self.bus.actors[a].variable_map()[v]
             columns.append((f"{a}.{v}", var.unit, var.description or v))
+        columns += master.extra_columns()
         attrs = {
             "title": f"cryocosim run of {self.name}", "source": self.source, "scenario": self.scenario_text,
             "cryocosim_version": __version__, "ordering": ordering, "stop_time": stop_time,
             "steps": {n: h for n, h in self.steps.items()}, "status": "running",
+            "step_control": ("adaptive" if master.macro and control.adaptive else "fixed")
+                            + (", iterated" if master.macro and control.iterate else ""),
+            "tolerance": control.tolerance or 0.0,
+            "warnings": list(master.warnings),
             "Conventions": "CF-1.8",
         }
         # the output is opened (and locked) first: a path that cannot be written fails at once
@@ -228,9 +250,10 @@ class System:
             bar = tqdm(total=stop_time, unit="s", desc=self.name, file=sys.stderr, mininterval=0.5,
                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s simulated [{elapsed}<{remaining}{postfix}]")
 
-            def callback(t_sim, t_wall):
+            def callback(t_sim, t_wall, step=None):
                 bar.n = min(t_sim, stop_time)
-                bar.set_postfix_str(f"{t_sim / max(t_wall, 1e-9):.0f}x real time", refresh=True)
+                now = f", step {step:.3g} s" if step is not None else ""
+                bar.set_postfix_str(f"{t_sim / max(t_wall, 1e-9):.0f}x real time{now}", refresh=True)
         else:
             callback = None
         try:
@@ -255,7 +278,19 @@ class System:
                 except Exception:  # noqa: BLE001 - termination must not hide the run's outcome
                     pass
         status = f"stopped by event '{master.stopped_by}'" if master.stopped_by else "completed"
-        recorder.close(status=status, wall_time_s=master.wall_time, actor_steps=master.steps_taken)
+        stats = dict(wall_time_s=master.wall_time, actor_steps=master.steps_taken)
+        if master.macro:
+            stats.update(accepted_steps=master.accepted, rejected_steps=master.rejected,
+                         steps_above_tolerance_at_min_step=master.forced,
+                         steps_not_converged=master.not_converged,
+                         rejected_by=dict(sorted(master.rejected_by.items(), key=lambda kv: -kv[1])[:10]))
+            if master.not_converged:
+                message = (f"{master.not_converged} of {master.accepted} steps did not converge in "
+                           f"{control.max_iterations} coupling iterations")
+                master.warnings.append(message)
+                warnings.warn(message, CryocosimWarning, stacklevel=2)
+            stats["warnings"] = list(master.warnings)
+        recorder.close(status=status, **stats)
         ds = recorder.dataset()
         return ds
 

@@ -38,6 +38,9 @@ class Variable:
     max: float | None = None
     tunable: bool = False
     choices: tuple = field(default=())
+    #: typical magnitude (FMI ``nominal``, default 1 in the SI unit): the master's absolute error
+    #: floor for a coupled Real is ``tolerance * nominal``
+    nominal: float | None = None
 
     def __post_init__(self):
         if self.type is float:
@@ -52,16 +55,17 @@ def Parameter(name, unit="1", start=0.0, description="", *, type=None, min=None,
                     tuple(choices))
 
 
-def Input(name, unit="1", start=0.0, description="") -> Variable:
+def Input(name, unit="1", start=0.0, description="", *, nominal=None) -> Variable:
     """An input: read from the coupling bus before each step (start value if unconnected)."""
-    return Variable(name, Causality.input, unit, float(start), description)
+    return Variable(name, Causality.input, unit, float(start), description, nominal=nominal)
 
 
-def Output(name, unit="1", start=0.0, description="") -> Variable:
-    """An output: published on the coupling bus after each step."""
-    return Variable(name, Causality.output, unit, float(start), description)
+def Output(name, unit="1", start=0.0, description="", *, nominal=None) -> Variable:
+    """An output: published on the coupling bus after each step; ``nominal`` is its typical
+    magnitude in ``unit`` (the step-size control's absolute floor is tolerance * nominal)."""
+    return Variable(name, Causality.output, unit, float(start), description, nominal=nominal)
 
 
-def Local(name, unit="1", start=0.0, description="") -> Variable:
+def Local(name, unit="1", start=0.0, description="", *, nominal=None) -> Variable:
     """A recorded internal quantity (a state or diagnostic) that is not coupled."""
-    return Variable(name, Causality.local, unit, float(start), description)
+    return Variable(name, Causality.local, unit, float(start), description, nominal=nominal)

@@ -71,3 +71,45 @@ class Slow(Actor):
 
         time.sleep(self.pause)
         self.y = t + h
+
+
+class Tank(Actor):
+    """A gas capacity: dp/dt = (q_in - q_out)/C, exact for held flows (p in Pa, q in Pa.m3/s)."""
+    variables = (Parameter("C", "m3", 1.0, "capacity dV"), Parameter("p_start", "Pa", 1e5, "initial pressure"),
+                 Input("q_in", "W", 0.0, "inflow (Pa.m3/s)"), Input("q_out", "W", 0.0, "outflow (Pa.m3/s)"),
+                 Output("p", "Pa", 0.0, "pressure", nominal=1e5))
+    default_step = 1.0
+
+    def setup(self):
+        self.p = self.p_start
+
+    def do_step(self, t, h):
+        self.p += (self.q_in - self.q_out) * h / self.C
+
+
+class Valve(Actor):
+    """A linear resistance between two tanks: q = G (p1 - p2) (direct feed-through)."""
+    variables = (Parameter("G", "m3/s", 1.0, "conductance"),
+                 Input("p1", "Pa", 1e5, "upstream pressure"), Input("p2", "Pa", 1e5, "downstream pressure"),
+                 Output("q", "W", 0.0, "flow 1 -> 2 (Pa.m3/s)", nominal=1e5))
+
+    def initialize_outputs(self, t):
+        self.q = self.G * (self.p1 - self.p2)
+
+    def do_step(self, t, h):
+        self.initialize_outputs(t + h)
+
+
+class Counter(Actor):
+    """Counts its own steps and sums their lengths in internal state (a rollback leaves no trace
+    only if both are restored)."""
+    variables = (Output("n", "1", 0.0, "steps taken"), Output("elapsed", "s", 0.0, "sum of step lengths"))
+    state_attributes = ("_log",)
+
+    def setup(self):
+        self._log = []
+
+    def do_step(self, t, h):
+        self._log.append(h)
+        self.n = float(len(self._log))
+        self.elapsed = sum(self._log)

@@ -16,8 +16,7 @@ def cooldown(tmp_path_factory):
     """The default scenario, whole (3 h simulated), written to NetCDF."""
     out = tmp_path_factory.mktemp("cool") / "cool.nc"
     system, settings = scenario.load(COOLDOWN)
-    ds = system.run(settings.stop_time, output=out, ordering=settings.ordering,
-                    output_interval=settings.output_interval)
+    ds = system.run(settings.stop_time, output=out, **settings.run_options())
     return ds, out
 
 
@@ -58,15 +57,16 @@ def short_run(stop=120.0, fmu=False, output_interval=0.05):
 
 
 def test_energy_balance_closes():
-    """Gas loop: d(U_hp + U_lp + E_recuperator)/dt = P_comp,gas - Q_aftercooler - P_expander + Q_load_hx;
-    load: dE_load/dt = Q_applied + parasitics - Q_load_hx (load at 1 s steps, reading the held value)."""
+    """Gas loop: d(U_hp + U_lp + E_recuperator)/dt = P_comp,gas - Q_aftercooler - P_expander
+    + Q_bearing + Q_load_hx + Q_inleak (the expander's bearing in-leak and the cold box's in-leak
+    go into the gas; the expander's shaft power is what the gas gives up plus the bearing heat)."""
     ds = short_run(300.0)
     h = float(ds.time[1] - ds.time[0])
     # every recorded flow is the value published for the step that ends at its time stamp
     s = lambda name: float(ds[name][1:].sum()) * h  # noqa: E731
     stored = lambda name: float(ds[name][-1] - ds[name][0])  # noqa: E731
     gas_in = s("compressor.power") - s("compressor.heat_casing") - s("aftercooler.heat_rejected") \
-        - s("expander.power") + s("load_hx.heat_load")
+        - s("expander.power") + s("expander.heat_bearing") + s("load_hx.heat_load") + s("load_hx.heat_inleak")
     gas_stored = stored("hp.energy") + stored("lp.energy") + stored("recuperator.metal_energy")
     throughput = s("compressor.power") + s("aftercooler.heat_rejected")
     # the residual is the coupling error of the zero-order hold between actors (outputs computed
@@ -124,7 +124,7 @@ def test_negative_volume_is_rejected(tmp_path):
 
 def run_scenario(path):
     system, settings = scenario.load(path)
-    return system.run(settings.stop_time, ordering=settings.ordering, output_interval=settings.output_interval)
+    return system.run(settings.stop_time, **settings.run_options())
 
 
 def test_stall_after_supply_sag():
@@ -137,8 +137,12 @@ def test_stall_after_supply_sag():
     assert t_sag == pytest.approx(5400.0) and 0.0 < t_stall - t_sag < 10.0
     before = ds.sel(time=t_sag - 1.0, method="nearest")
     after = ds.sel(time=t_sag + 120.0, method="nearest")
+    # at rest the machines carry only the pressure-difference torque, which vanishes as the loop
+    # equalises, so the sagged motor may keep the shaft crawling; either way it stays far below the
+    # speed at which the loop refrigerates, and the refrigeration is lost
     assert float(before["shaft.speed"]) > 1000.0 and float(after["shaft.speed"]) < 0.05 * float(before["shaft.speed"])
-    assert float(before["load_hx.heat_load"]) > 300.0 and abs(float(after["load_hx.heat_load"])) < 10.0
+    assert float(before["load_hx.heat_load"]) > 100.0
+    assert abs(float(after["load_hx.heat_load"])) < 0.1 * float(before["load_hx.heat_load"])
     assert float(ds["load.T"][-1]) > 285.0  # the load warms until the study's stop event
     assert ds.attrs["status"] == "stopped by event 'load back above 290 K: end of study'"
 
@@ -152,3 +156,19 @@ def test_supply_cut_coasts_down():
     assert np.all(np.diff(coast) <= 1e-9)  # no motor torque: the speed only falls
     assert float(ds["shaft.speed"].sel(time=t_stop + 5.0, method="nearest")) == 0.0
     assert float(ds["motor.torque"].sel(time=t_cut + 1.0, method="nearest")) == 0.0
+
+
+def test_patent_calibrated_set_reproduces_the_patent_points():
+    """scenarios/screw_brayton_patent.toml (calibrated by docs/scripts/calibrate_patent.py) lands on
+    the patent's calculated points 1, 3, 4, 5, 6 (seed 000, Fig. 7) within 2 K after 1.5 h from rest;
+    point 2 has no temperature in the patent.  The pressures follow from the charge and the
+    machines' flows: near 1/2 and 1 atm."""
+    ds = run_scenario("scenarios/screw_brayton_patent.toml")
+    last = ds.isel(time=-1)
+    ours = {1: "recuperator.T_cold_out", 3: "aftercooler.T_out", 4: "recuperator.T_hot_out",
+            5: "expander.T_out", 6: "load_hx.T_out"}
+    patent = {1: 299.0, 3: 300.0, 4: 185.0, 5: 177.0, 6: 184.0}
+    for k, name in ours.items():
+        assert abs(float(last[name]) - patent[k]) < 2.0, (k, float(last[name]))
+    assert float(last["lp.p"]) == pytest.approx(0.5 * 101325, rel=0.05)
+    assert float(last["hp.p"]) == pytest.approx(1.0 * 101325, rel=0.05)

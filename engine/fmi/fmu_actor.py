@@ -348,6 +348,9 @@ class FMUActor(Actor):
             pass
 
     # -- state ----------------------------------------------------------------------------------------
+    def supports_rollback(self) -> bool:
+        return bool(type(self).model_description.coSimulation.canGetAndSetFMUstate)
+
     def get_state(self) -> dict[str, Any]:
         snap = super().get_state()
         if self._inst is not None:
@@ -450,10 +453,14 @@ def _make_class(path: Path, where: str) -> type[FMUActor]:
             vmin, vmax = bound(sv.min), bound(sv.max)
         except ValueError as exc:
             raise ModelError(f"{where}: variable '{sv.name}': {exc}") from None
+        try:
+            nominal = float(sv.nominal) if t is float and sv.nominal not in (None, "") else None
+        except ValueError:
+            nominal = None
         variables.append(Variable(sv.name, causality, unit, start, sv.description or "", t,
                                   vmin if causality == Causality.parameter else None,
                                   vmax if causality == Causality.parameter else None,
-                                  sv.variability == "tunable"))
+                                  sv.variability == "tunable", nominal=nominal))
         fmi_variables[sv.name] = (sv.type, sv.valueReference)
 
     try:

@@ -217,6 +217,8 @@ class ActorSlave(Fmi2Slave):
             real = sv.find("Real")
             if real is None:
                 continue
+            if var.nominal:
+                real.set("nominal", _fmt(var.nominal))
             if real.get("start") is not None:
                 # pythonfmu writes 16 significant digits; repr round-trips every double exactly, so
                 # a master that sets the declared start values passes the very same numbers

@@ -1,0 +1,186 @@
+"""Adaptive communication steps with rollback, iterated coupling, events located by rollback."""
+import math
+import shutil
+import warnings
+import zipfile
+
+import numpy as np
+import pytest
+
+from cryocosim import System, events_of
+from cryocosim.errors import CryocosimWarning
+
+
+def tanks(step, p1=2e5, p2=1e5, C=1.0, G=1.0):
+    """Two tanks joined by a valve.  Exact solution: p1 - p2 = d0 exp(-2 G t / C).  With the
+    explicit hold each step multiplies the difference by (1 - 2 G h / C): unstable for h > C/G."""
+    s = System("tanks")
+    s.add("a", "engine_actors:Tank", step=step, C=C, p_start=p1, q_in=0.0)
+    s.add("b", "engine_actors:Tank", step=step, C=C, p_start=p2, q_out=0.0)
+    s.add("v", "engine_actors:Valve", step=step, G=G)
+    s.connect("a.p", "v.p1")
+    s.connect("b.p", "v.p2")
+    s.connect("v.q", "a.q_out")
+    s.connect("v.q", "b.q_in")
+    return s
+
+
+def test_explicit_coupling_diverges_where_iterated_coupling_converges():
+    h = 1.5  # 2 G h / C = 3: the explicit hold multiplies the difference by -2 each step
+    explicit = tanks(h).run(15.0, output_interval=h, ordering="jacobi")
+    d = (explicit["a.p"] - explicit["b.p"]).values
+    assert abs(d[-1]) > 100 * abs(d[0])  # diverged (by 2**10 in exact arithmetic)
+    iterated = tanks(h).run(15.0, output_interval=h, ordering="jacobi", iterate=True, iteration_tolerance=1e-10)
+    d = (iterated["a.p"] - iterated["b.p"]).values
+    # converged iterations give implicit Euler: each step divides the difference by 1 + 2 G h / C = 4
+    np.testing.assert_allclose(d, 1e5 / 4.0 ** np.arange(len(d)), rtol=1e-8, atol=1e-3)
+    # the total (mass) is conserved exactly by the coupling: what leaves a enters b
+    total = (iterated["a.p"] + iterated["b.p"]).values
+    np.testing.assert_allclose(total, 3e5, rtol=1e-12)
+    assert int(iterated["master.iterations"].max()) <= 20
+
+
+def test_adaptive_run_follows_the_exact_solution_within_tolerance():
+    ds = tanks(0.01).run(4.0, output_interval=0.5, tolerance=1e-3)
+    d = (ds["a.p"] - ds["b.p"]).values
+    exact = 1e5 * np.exp(-2.0 * ds.time.values)
+    # the hold's global error is of the order of the tolerance times the number of time
+    # constants covered (here 8): a few per mille of the initial difference
+    assert np.max(np.abs(d - exact)) < 1e-2 * 1e5
+    steps = ds["master.step_size"].values
+    assert steps.max() > 5 * 0.01  # it grew from the nominal 0.01 s
+    # and a tighter tolerance is more accurate
+    tight = tanks(0.01).run(4.0, output_interval=0.5, tolerance=1e-5)
+    d_tight = (tight["a.p"] - tight["b.p"]).values
+    assert np.max(np.abs(d_tight - exact)) < 0.2 * np.max(np.abs(d - exact))
+
+
+def test_adaptive_run_is_deterministic():
+    a = tanks(0.05).run(3.0, output_interval=0.25, tolerance=1e-4)
+    b = tanks(0.05).run(3.0, output_interval=0.25, tolerance=1e-4)
+    for name in a.data_vars:
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+
+def test_rejected_steps_leave_no_trace():
+    # the tanks start far from equilibrium with a large nominal step: the first steps are rejected
+    s = tanks(0.5)
+    s.add("count", "engine_actors:Counter", step=0.5)
+    ds = s.run(5.0, output_interval=0.5, tolerance=1e-4)
+    assert int(ds["master.rejected_steps"].values[-1]) > 0
+    # the counter's steps sum to the elapsed time: no rejected step's length survived in its state
+    np.testing.assert_allclose(ds["count.elapsed"].values, ds.time.values, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(ds.time.values, np.arange(0, 11) * 0.5)  # records on the grid, once
+
+
+def test_event_is_located_by_rollback():
+    # the difference falls through 1e4 Pa at t* = ln(10)/2 (exact solution; the adaptive
+    # run's own error shifts it by far less than the tolerance below)
+    s = tanks(0.01)
+    s.when("v.q < 1e4 W", name="equalising")
+    ds = s.run(3.0, output_interval=0.5, tolerance=1e-6, event_tolerance=1e-4)
+    ev = [e for e in events_of(ds) if e["name"] == "equalising"][0]
+    assert ev["located_within"] <= 1e-4
+    assert ev["time"] == pytest.approx(math.log(10.0) / 2.0, abs=2e-3)
+
+
+def test_state_less_fmu_falls_back_to_fixed_steps_with_a_warning(tmp_path, lag_fmu_no_state):
+    s = System("lag")
+    s.add("lag", str(lag_fmu_no_state), step=0.5, u=310.0)
+    with pytest.warns(CryocosimWarning, match=r"'lag' cannot save and restore its state.*fixed steps"):
+        ds = s.run(5.0, output_interval=0.5, tolerance=1e-4)
+    assert ds.attrs["step_control"] == "fixed"
+    assert "master.step_size" not in ds
+
+
+@pytest.fixture(scope="module")
+def lag_fmu_no_state(tmp_path_factory):
+    """The test lag FMU with canGetAndSetFMUstate="false" in its modelDescription."""
+    from cryocosim.fmi.export import export_fmu
+    from fmi_fixture_actor import FirstOrderLag
+
+    d = tmp_path_factory.mktemp("nostate")
+    src = export_fmu(FirstOrderLag, d)
+    dst = d / "NoState.fmu"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "modelDescription.xml":
+                data = data.replace(b'canGetAndSetFMUstate="true"', b'canGetAndSetFMUstate="false"')
+            zout.writestr(item, data)
+    return dst
+
+
+TANKS_TOML = """
+[run]
+stop_time = "2 s"
+output_interval = 0.5
+ordering = "jacobi"
+tolerance = 1e-3
+abs_tolerance = {{ "Pa" = 10.0, "v.q" = "5 W" }}
+{extra}
+
+[[actor]]
+name = "a"
+model = "engine_actors:Tank"
+step = 0.01
+parameters = {{ p_start = "2 bar", q_in = 0.0 }}
+
+[[actor]]
+name = "b"
+model = "engine_actors:Tank"
+step = 0.01
+parameters = {{ p_start = "1 bar", q_out = 0.0 }}
+
+[[actor]]
+name = "v"
+model = "engine_actors:Valve"
+step = 0.01
+
+[[connect]]
+from = "a.p"
+to = "v.p1"
+[[connect]]
+from = "b.p"
+to = "v.p2"
+[[connect]]
+from = "v.q"
+to = ["a.q_out", "b.q_in"]
+"""
+
+
+def test_scenario_step_control_keys(tmp_path):
+    from cryocosim import scenario
+
+    path = tmp_path / "tanks.toml"
+    path.write_text(TANKS_TOML.format(extra="iterate = true\nmax_iterations = 30"))
+    system, settings = scenario.load(path)
+    assert settings.step["abs_tolerance"] == {"Pa": 10.0, "v.q": 5.0}
+    ds = system.run(settings.stop_time, **settings.run_options())
+    assert ds.attrs["step_control"] == "adaptive, iterated" and ds.attrs["tolerance"] == 1e-3
+    assert ds.attrs["rejected_by"] is not None and "master.step_size" in ds
+
+
+@pytest.mark.parametrize("extra, match", [
+    ("min_step = -1", r"\[run\]: key 'min_step': must be positive"),
+    ("max_iterations = 2.5", r"\[run\]: key 'max_iterations' must be a whole number"),
+    ("iterate = 1", r"\[run\]: key 'iterate'"),
+    ("relaxation = 3", r"\[run\]: key 'relaxation' must be in \(0, 1\]"),
+])
+def test_bad_step_control_is_one_line(tmp_path, extra, match):
+    from cryocosim import ConfigurationError, scenario
+
+    path = tmp_path / "tanks.toml"
+    path.write_text(TANKS_TOML.format(extra=extra))
+    with pytest.raises(ConfigurationError, match=match) as exc:
+        scenario.load(path)
+    assert "\n" not in str(exc.value)
+
+
+def test_bad_abs_tolerance_key(tmp_path):
+    from cryocosim import ConfigurationError, scenario
+
+    path = tmp_path / "tanks.toml"
+    path.write_text(TANKS_TOML.format(extra="").replace('"v.q" = "5 W"', '"v.x" = 1'))
+    with pytest.raises(ConfigurationError, match=r"abs_tolerance: key 'v.x': actor 'v' has no Real variable 'x'"):
+        scenario.load(path)
