@@ -55,7 +55,8 @@ def _cmd_run(args) -> int:
         if Path(args.plot).resolve() == Path(output).resolve():
             raise ConfigurationError(f"--plot '{args.plot}' is the result file")
     scenario.setup_actors(system)  # parameters the models reject at t = 0, named by scenario key
-    from .plot import plot_result
+    if args.plot:
+        from .plot import plot_result  # matplotlib (about 0.7 s to import) only for --plot
     from .results import events_of
 
     ds = system.run(stop, output=output, ordering=settings.ordering, output_interval=settings.output_interval,
@@ -82,9 +83,10 @@ def _cmd_validate(args) -> int:
             _error(exc)
             status = max(status, exc.exit_status)
             continue
-        n_events = len(system.time_events) + len(system.conditions)
-        print(f"{path}: valid ({len(system.bus.actors)} actors, {len(system.bus.links)} connections, "
-              f"{n_events} events)", flush=True)
+        counts = {"actor": len(system.bus.actors), "connection": len(system.bus.links),
+                  "event": len(system.time_events) + len(system.conditions)}
+        what = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for word, n in counts.items())
+        print(f"{path}: valid ({what})", flush=True)
     return status
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cryocosim import Input, Output, Parameter
 
+from .gas import PROPERTY_BACKEND_PARAMETER
 from .stream_exchanger import PRESSURE_DROP_PARAMETERS, StreamExchanger, p_out_output
 
 
@@ -28,6 +29,7 @@ class Aftercooler(StreamExchanger):
     summary = "Aftercooler: gas stream cooled toward a sink temperature (eps-NTU)"
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas"),
+        PROPERTY_BACKEND_PARAMETER,
         Parameter("UA", "W/K", 200.0, "overall conductance", min=0.0),
         Parameter("T_sink", "K", 300.0, "sink (cooling water / ambient) temperature", min=1e-3,
                   tunable=True),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
-from .gas import gas_for, FluidStateError
+from .gas import PROPERTY_BACKEND_PARAMETER, FluidStateError, gas_for
 
 
 class GasVolume(Actor):
@@ -26,6 +26,7 @@ class GasVolume(Actor):
     summary = "Well-mixed gas volume: mass and energy balance, real-gas properties"
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas"),
+        PROPERTY_BACKEND_PARAMETER,
         Parameter("volume", "m3", 0.01, "internal volume", min=1e-12),
         Parameter("p_start", "Pa", 101325.0, "initial pressure", min=1e-12),
         Parameter("T_start", "K", 300.0, "initial temperature", min=1e-3),
@@ -70,7 +71,8 @@ class GasVolume(Actor):
         rho = mass / self.volume
         try:
             T = self._gas.T_from_rho_u(rho, energy / mass, self.T)
-            p, h_gas, _s, _cp, _cv, _u = self._gas.props_rho_T(rho, T)
+            state = self._gas.at_rho_T(rho, T)  # no update: T_from_rho_u left it there
+            p, h_gas = state.p(), state.hmass()
         except FluidStateError as exc:
             raise ModelError(f"actor '{self.name}': {exc}") from None
         self.mass, self.energy = mass, energy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cryocosim import Input, Output, Parameter
 
+from .gas import PROPERTY_BACKEND_PARAMETER
 from .stream_exchanger import (PRESSURE_DROP_PARAMETERS, StreamExchanger, check_inleak,
                                conduction_inleak, inleak_conductance, p_out_output)
 
@@ -45,6 +46,7 @@ class LoadExchanger(StreamExchanger):
     summary = "Load heat exchanger: cold gas stream warmed by the load (eps-NTU), cold-box in-leak"
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas"),
+        PROPERTY_BACKEND_PARAMETER,
         Parameter("UA", "W/K", 50.0, "conductance between gas and load", min=0.0),
         Parameter("inleak_heat", "W", 0.0, "cold-box conduction/radiation heat in-leak into the "
                   "cold stream with the gas at inleak_T_ref (scales with T_ambient - T_gas)",

@@ -4,12 +4,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg.lapack import dgbsv as _gbsv
 
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
-from .gas import gas_for, FluidStateError
+from .gas import PROPERTY_BACKEND_PARAMETER, FluidStateError, gas_for
 from .materials import T_MAX, T_MIN, Material
+
+try:  # numpy's compiled interp, which np.interp calls after its argument checks (same result)
+    from numpy._core.multiarray import interp as _interp
+except ImportError:  # pragma: no cover - numpy < 2
+    try:
+        from numpy.core.multiarray import interp as _interp
+    except ImportError:
+        def _interp(x, xp, fp, left=None, right=None):
+            return np.interp(x, xp, fp, left, right)
 
 #: half-bandwidths of the coupled gas/wall system (unknowns ordered per node: hot gas, wall, cold gas)
 _KL = _KU = 4
@@ -107,6 +115,7 @@ class Recuperator(Actor):
     summary = "Counterflow recuperator, wall nodes with metal heat capacity, exact-gas segments"
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas (both streams)"),
+        PROPERTY_BACKEND_PARAMETER,
         Parameter("UA_hot", "W/K", 1500.0, "conductance hot gas to wall (whole exchanger)", min=0.0),
         Parameter("UA_cold", "W/K", 1500.0, "conductance wall to cold gas (whole exchanger)", min=0.0),
         Parameter("metal_mass", "kg", 8.0, "mass of the wall metal", min=1e-9),
@@ -175,6 +184,7 @@ class Recuperator(Actor):
         # per-call checks (a state outside the table gives NaN and a ModelError instead)
         T_tab = np.linspace(T_MIN, T_MAX, int(round((T_MAX - T_MIN) / _MATERIAL_DT)) + 1)
         self._h_tab, self._T_tab = np.asarray(self._material.h(T_tab), dtype=float), T_tab
+        _load_gbsv()  # scipy.linalg (0.4 s to import) now, not inside the first step
         self._flat, self._combo = _band_pattern(n)
         self._kinds = _segment_kinds(n)
         self._cp_memo = {}
@@ -198,8 +208,7 @@ class Recuperator(Actor):
         key = (p, T)
         cp = self._cp_memo.get(key)
         if cp is None:
-            gas = self._gas
-            cp = gas.props_rho_T(gas.rho_from_p_T(p, T), T)[3]
+            cp = self._gas.cp_pT(p, T)
             if len(self._cp_memo) > 8:
                 self._cp_memo.clear()
             self._cp_memo[key] = cp
@@ -293,7 +302,7 @@ class Recuperator(Actor):
             else:
                 ah, gh, ac, gc = _node_shares(self._kinds, fh * Ch, Nh, eh, ph, fc * Cc, Nc, ec, pc)
                 self._scheme_memo = (key, (ah, gh, ac, gc))
-            cap = m * np.interp(Tk, self._cp_T, self._cp_v)
+            cap = m * _interp(Tk, self._cp_T, self._cp_v, None, None)
             cap_h = cap / h
             rhs = cap_h * T0 if it == 0 else (cap * Tk - (Ek - E0)) / h
             x = self._solve(n, cap_h, rhs, Th_in, Tc_in, fh * Ch, eh, ph, ah, gh,
@@ -321,14 +330,14 @@ class Recuperator(Actor):
                 E[1:] += Z[:, 1]
             if spread:
                 E += (spread / self.metal_mass) * m
-            T = np.interp(E * self._inv_m, self._h_tab, self._T_tab, left=math.nan, right=math.nan)
-            dev = float(np.max(np.abs(T - T1)))
+            T = _interp(E * self._inv_m, self._h_tab, self._T_tab, math.nan, math.nan)
+            dev = float(np.abs(T - T1).max())
             if not dev > _STEP_TOL:  # converged (NaN: out of range, reported below)
                 break
-            Tk, Ek = T1.copy(), m * np.interp(T1, self._T_tab, self._h_tab)
+            Tk, Ek = T1.copy(), m * _interp(T1, self._T_tab, self._h_tab, None, None)
             fh, fc = fh_new, fc_new
         E_sum = float(E.sum())
-        if not math.isfinite(float(T.sum())) or not math.isfinite(E_sum):
+        if not math.isfinite(dev) or not math.isfinite(E_sum):  # dev: NaN if any T is
             bad = np.flatnonzero(~np.isfinite(T))
             j = int(bad[0]) if bad.size else 0
             raise ModelError(f"actor '{self.name}': wall node {j} energy {E[j] * self._inv_m[j]:.6g} J/kg "
@@ -360,10 +369,25 @@ class Recuperator(Actor):
         b[1::3] = rhs_wall
         b[0] = Th_in
         b[M - 1] = Tc_in
-        lub, piv, x, info = _gbsv(_KL, _KU, buf.reshape(M, _BAND).T, b, overwrite_ab=1, overwrite_b=1)
+        gbsv = _gbsv or _load_gbsv()
+        lub, piv, x, info = gbsv(_KL, _KU, buf.reshape(M, _BAND).T, b, overwrite_ab=1, overwrite_b=1)
         if info != 0:
             raise ModelError(f"actor '{self.name}': singular wall system (LAPACK dgbsv info={info})")
         return x
+
+
+_gbsv = None
+
+
+def _load_gbsv():
+    """LAPACK's banded solver dgbsv, imported by the first set-up (scipy.linalg costs 0.4 s to
+    import: not with the module, which ``describe`` and ``export`` import too)."""
+    global _gbsv
+    if _gbsv is None:
+        from scipy.linalg.lapack import dgbsv
+
+        _gbsv = dgbsv
+    return _gbsv
 
 
 # -- the discretisation's pieces (module level, plain floats) ---------------------------------

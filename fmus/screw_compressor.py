@@ -5,7 +5,7 @@ import math
 
 from cryocosim import Input, Output, Parameter
 
-from .gas import FLUIDS
+from .gas import FLUIDS, PROPERTY_BACKEND_PARAMETER
 from .screw_machine import ScrewMachine, compression_work, leak_mass_flow, running_weight
 
 _ATM = 101325.0
@@ -50,6 +50,7 @@ class ScrewCompressor(ScrewMachine):
     summary = "Lysholm screw compressor: built-in volume ratio, real gas, leakage, casing cooling"
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas", choices=FLUIDS),
+        PROPERTY_BACKEND_PARAMETER,
         Parameter("displacement", "m3", 2.2e-4,
                   "suction volume displaced per revolution of the male rotor (default: about "
                   "19 g/s of N2 at 0.5 atm, 299 K, 10,000 rpm)", min=0.0),

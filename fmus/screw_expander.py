@@ -5,7 +5,7 @@ import math
 
 from cryocosim import Input, Output, Parameter
 
-from .gas import FLUIDS
+from .gas import FLUIDS, PROPERTY_BACKEND_PARAMETER
 from .screw_machine import ScrewMachine, expansion_work, leak_mass_flow, running_weight
 from .stream_exchanger import check_inleak, conduction_inleak, inleak_conductance
 
@@ -61,6 +61,7 @@ class ScrewExpander(ScrewMachine):
     summary = "Lysholm screw expander: built-in volume ratio, real gas, bypass leakage, bearing in-leak"
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas", choices=FLUIDS),
+        PROPERTY_BACKEND_PARAMETER,
         Parameter("displacement", "m3", 5.8e-5,
                   "inlet volume admitted per revolution (default: swallows the default "
                   "compressor's flow at 185 K, 1 atm inlet, same speed)", min=0.0),

@@ -142,7 +142,7 @@ class StreamExchanger(Actor):
         try:
             # eps-NTU toward the wall at the inlet pressure (the arithmetic of gas.stream_toward,
             # which does not return the cp the in-leak needs)
-            cp = gas.props_rho_T(gas.rho_from_p_T(p, T_in), T_in)[3]
+            cp = gas.cp_pT(p, T_in)
             eps = -math.expm1(-self.UA / (mdot * cp))
             T_x = T_in + eps * (self.wall_temperature() - T_in)
             h_x = gas.h_pT(p, T_x)

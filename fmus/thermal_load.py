@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import math
 
-from scipy.constants import Stefan_Boltzmann, torr
-
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
 from .materials import T_MAX, T_MIN, Material
+
+#: scipy.constants.Stefan_Boltzmann (2 pi**5 k**4 / (15 h**3 c**2) from the exact SI constants,
+#: W/(m2 K4)) and scipy.constants.torr [Pa], written out: importing scipy.constants costs 0.3 s
+Stefan_Boltzmann = 5.6703744191844314e-08
+torr = 101325.0 / 760.0
 
 #: Rarefied-gas conduction coefficient K of NRAO EDTN 203 eq. 17, in W/(cm2 torr K), by gas
 K_NRAO = {"helium": 2.8e-2, "hydrogen": 5.9e-2, "nitrogen": 1.6e-2, "air": 1.6e-2}
