@@ -32,6 +32,21 @@ def _parse_sets(items: list[str] | None) -> dict[str, str]:
     return overrides
 
 
+def _number(text: str, where: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise ConfigurationError(f"{where} must be a number, got {text!r}") from None
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ConfigurationError(f"{where} must be a finite number, got {text!r}")
+    return x
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings of the engine as one line, like its errors."""
+    print(f"cryocosim: warning: {message}", file=sys.stderr)
+
+
 def _cmd_run(args) -> int:
     from . import scenario
     from .checks import check_output_path, check_plot_path, check_run_length
@@ -59,8 +74,15 @@ def _cmd_run(args) -> int:
         from .plot import plot_result  # matplotlib (about 0.7 s to import) only for --plot
     from .results import events_of
 
-    ds = system.run(stop, output=output, ordering=settings.ordering, output_interval=settings.output_interval,
-                    progress=not args.quiet, fmu=args.fmu, order=settings.order)
+    options = settings.run_options()
+    if args.tolerance is not None:
+        tol = _number(args.tolerance, "--tolerance")
+        if not 0.0 <= tol < 1.0:
+            raise ConfigurationError(f"--tolerance must be 0 (fixed steps) or a relative tolerance below 1, got {args.tolerance!r}")
+        options["tolerance"] = tol or None
+    if args.iterate:
+        options["iterate"] = True
+    ds = system.run(stop, output=output, progress=not args.quiet, fmu=args.fmu, **options)
     print(f"wrote {output} ({ds.sizes['time']} records, {len(ds.data_vars)} variables; "
           f"{ds.attrs['status']}; wall time {ds.attrs['wall_time_s']:.1f} s)")
     for ev in events_of(ds):
@@ -139,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--fmu", action="store_true", help="run every actor as its exported FMU through fmpy")
     r.add_argument("--stop-time", metavar="TIME", help="override [run] stop_time (s, or with a unit: '2 h')")
     r.add_argument("--set", action="append", metavar="ACTOR.PARAM=VALUE", help="override a parameter")
+    r.add_argument("--tolerance", metavar="RTOL",
+                   help="adaptive communication steps with this relative tolerance (0: the fixed steps); "
+                        "overrides [run] tolerance")
+    r.add_argument("--iterate", action="store_true", help="iterate every communication step to convergence")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
     v = sub.add_parser("validate", help="check scenario files without running them")
@@ -170,7 +196,20 @@ def _stdout_gone() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    from .errors import CryocosimWarning
+
     args = build_parser().parse_args(argv)
+    default_show = warnings.showwarning
+
+    def show(message, category, *rest, **kw):
+        if issubclass(category, CryocosimWarning):
+            _show_warning(message, category, *rest, **kw)
+        else:
+            default_show(message, category, *rest, **kw)
+
+    warnings.showwarning = show
     try:
         status = args.func(args)
         sys.stdout.flush()

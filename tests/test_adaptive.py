@@ -184,3 +184,24 @@ def test_bad_abs_tolerance_key(tmp_path):
     path.write_text(TANKS_TOML.format(extra="").replace('"v.q" = "5 W"', '"v.x" = 1'))
     with pytest.raises(ConfigurationError, match=r"abs_tolerance: key 'v.x': actor 'v' has no Real variable 'x'"):
         scenario.load(path)
+
+
+def test_cli_tolerance_and_iterate(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import xarray as xr
+
+    path = tmp_path / "tanks.toml"
+    path.write_text(TANKS_TOML.format(extra="").replace("tolerance = 1e-3\n", ""))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "cryocosim", "run", str(path), "-q", *a],  # noqa: E731
+                                    capture_output=True, text=True, env=env, timeout=300)
+    r = run("-o", str(tmp_path / "a.nc"), "--tolerance", "1e-4", "--iterate")
+    assert r.returncode == 0, r.stderr
+    with xr.open_dataset(tmp_path / "a.nc") as ds:
+        assert ds.attrs["step_control"] == "adaptive, iterated"
+    r = run("-o", str(tmp_path / "b.nc"), "--tolerance", "nan")
+    assert r.returncode == 2 and "--tolerance must be a finite number" in r.stderr and "Traceback" not in r.stderr
