@@ -84,6 +84,16 @@ class _Reject(Exception):
     key = property(lambda self: self.args[2])
 
 
+def _step_error(name: str, t: float, exc: BaseException) -> ModelError:
+    """The one-line error of actor ``name`` failing in a step at ``t`` (s)."""
+    if isinstance(exc, CryocosimError):
+        msg = str(exc)
+        if f"'{name}'" not in msg:
+            msg = f"actor '{name}': {msg}"
+        return ModelError(f"{msg} (at t={t:g} s)")
+    return ModelError(f"actor '{name}' failed at t={t:g} s: {type(exc).__name__}: {exc}")
+
+
 class Master:
     """Runs the actors of a :class:`Bus` from t = 0 to a stop time."""
 
@@ -256,13 +266,8 @@ class Master:
             bus.read_inputs(name, t + h if gs else t)
             try:
                 actor.do_step(t / tps, h / tps)
-            except CryocosimError as exc:
-                msg = str(exc)
-                if f"'{name}'" not in msg:
-                    msg = f"actor '{name}': {msg}"
-                raise ModelError(f"{msg} (at t={t / tps:g} s)") from exc
             except Exception as exc:
-                raise ModelError(f"actor '{name}' failed at t={t / tps:g} s: {type(exc).__name__}: {exc}") from exc
+                raise _step_error(name, t / tps, exc) from exc
             bus.publish(name, t + h)
             self.steps_taken += 1
             t += h
@@ -612,17 +617,9 @@ class Master:
                     setattr(actor, var, v)
             try:
                 actor.do_step(t / tps, h / tps)
-            except CryocosimError as exc:
-                msg = str(exc)
-                if f"'{name}'" not in msg:
-                    msg = f"actor '{name}': {msg}"
-                err = ModelError(f"{msg} (at t={t / tps:g} s)")
-                if self._reject_above:
-                    raise _Reject(math.inf, err) from exc
-                raise err from exc
             except Exception as exc:
-                err = ModelError(f"actor '{name}' failed at t={t / tps:g} s: {type(exc).__name__}: {exc}")
-                if self._reject_above:
+                err = _step_error(name, t / tps, exc)
+                if self._reject_above:  # retried at a smaller step; raised if it fails there too
                     raise _Reject(math.inf, err) from exc
                 raise err from exc
             bus.publish(name, t + h)

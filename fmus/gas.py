@@ -81,14 +81,16 @@ _MAX_NEWTON = 20
 # CoolProp and its constants, bound by _coolprop() when the first Gas is built
 CP = None
 _DmassT = _PT = _HmassP = _DmassUmass = _DmassSmass = _iP = _iDmass = _iT = None
+_AS = None  # CoolProp.AbstractState: its methods (umass, cvmass...) are passed to _newton_T
 
 
 def _coolprop():
     """Import CoolProp (once) and bind the input-pair and parameter constants used here."""
-    global CP, _DmassT, _PT, _HmassP, _DmassUmass, _DmassSmass, _iP, _iDmass, _iT
+    global CP, _AS, _DmassT, _PT, _HmassP, _DmassUmass, _DmassSmass, _iP, _iDmass, _iT
     if CP is None:
         import CoolProp.CoolProp as cp
 
+        _AS = cp.AbstractState
         _DmassT, _PT, _HmassP = cp.DmassT_INPUTS, cp.PT_INPUTS, cp.HmassP_INPUTS
         _DmassUmass, _DmassSmass = cp.DmassUmass_INPUTS, cp.DmassSmass_INPUTS
         _iP, _iDmass, _iT = cp.iP, cp.iDmass, cp.iT
@@ -240,6 +242,34 @@ class Gas:
     def _start_T(self, T_guess: float) -> float:
         return T_guess if (math.isfinite(T_guess) and self.Tmin <= T_guess <= self.Tmax) else 300.0
 
+    def _newton_T(self, pair: int, fixed: float, value, slope, target: float, T: float, tol: float,
+                  slope_over_T: bool = False) -> float | None:
+        """Newton on T with the other update input ``fixed`` (the argument order of the update is
+        (fixed, T) for DmassT_INPUTS and (p, T) for PT_INPUTS alike): f = value(state) - target,
+        df/dT = slope(state) (divided by T when ``slope_over_T``: ds/dT = cv/T).  ``value`` and
+        ``slope`` are AbstractState methods (umass, cvmass...).  Returns T, or None when Newton does
+        not converge (the caller then falls back to CoolProp's own flash); a converged
+        density-temperature state is remembered so an update at the same (rho, T) is skipped."""
+        Tmin, Tmax = self.Tmin, self.Tmax
+        a = self._as
+        self._rho_at = math.nan
+        try:
+            for _ in range(_MAX_NEWTON):
+                a.update(pair, fixed, T)
+                f = value(a) - target
+                if abs(f) < tol:
+                    if pair == _DmassT:
+                        self._rho_at, self._T_at = fixed, T
+                    return T
+                d = slope(a)
+                T_new = T - f / (d / T if slope_over_T else d)
+                if not math.isfinite(T_new):
+                    return None
+                T = min(max(T_new, Tmin), Tmax)
+        except ValueError:
+            pass
+        return None
+
     def T_from_rho_u(self, rho: float, u: float, T_guess: float) -> float:
         """Temperature [K] at density rho [kg/m3] and specific internal energy u [J/kg].
 
@@ -248,24 +278,10 @@ class Gas:
         """
         if not (rho > 0.0) or not math.isfinite(u):
             raise self._fail("state outside CoolProp's range", rho=rho, u=u)
-        tol = 1e-10 * max(1.0, abs(u))
-        T = self._start_T(T_guess)
-        Tmin, Tmax = self.Tmin, self.Tmax
-        a = self._as
-        self._rho_at = math.nan
-        try:
-            for _ in range(_MAX_NEWTON):
-                a.update(_DmassT, rho, T)
-                f = a.umass() - u
-                if abs(f) < tol:
-                    self._rho_at, self._T_at = rho, T
-                    return T
-                T_new = T - f / a.cvmass()
-                if not math.isfinite(T_new):
-                    break
-                T = min(max(T_new, Tmin), Tmax)
-        except ValueError:
-            pass
+        T = self._newton_T(_DmassT, rho, _AS.umass, _AS.cvmass, u, self._start_T(T_guess),
+                           1e-10 * max(1.0, abs(u)))
+        if T is not None:
+            return T
         return self._flash(_DmassUmass, rho, u, rho=rho, u=u).T()
 
     def rho_from_p_T(self, p: float, T: float, rho_guess: float | None = None) -> float:
@@ -361,22 +377,9 @@ class Gas:
                 return T_tab
             if self.in_table(p, T):
                 self.fallbacks += 1
-        tol = 1e-10 * max(1.0, abs(h))
-        Tmin, Tmax = self.Tmin, self.Tmax
-        a = self._as
-        self._rho_at = math.nan
-        try:
-            for _ in range(_MAX_NEWTON):
-                a.update(_PT, p, T)
-                f = a.hmass() - h
-                if abs(f) < tol:
-                    return T
-                T_new = T - f / a.cpmass()
-                if not math.isfinite(T_new):
-                    break
-                T = min(max(T_new, Tmin), Tmax)
-        except ValueError:
-            pass
+        T = self._newton_T(_PT, p, _AS.hmass, _AS.cpmass, h, T, 1e-10 * max(1.0, abs(h)))
+        if T is not None:
+            return T
         return self._flash(_HmassP, h, p, p=p, h=h).T()
 
     def T_isentropic_rho(self, rho2: float, s1: float, T_guess: float) -> float:
@@ -387,24 +390,10 @@ class Gas:
         """
         if not (rho2 > 0.0) or not math.isfinite(s1):
             raise self._fail("state outside CoolProp's range", rho2=rho2, s1=s1)
-        tol = 1e-12 * max(1.0, abs(s1)) + 1e-12
-        T = self._start_T(T_guess)
-        Tmin, Tmax = self.Tmin, self.Tmax
-        a = self._as
-        self._rho_at = math.nan
-        try:
-            for _ in range(_MAX_NEWTON):
-                a.update(_DmassT, rho2, T)
-                f = a.smass() - s1
-                if abs(f) < tol:
-                    self._rho_at, self._T_at = rho2, T
-                    return T
-                T_new = T - f / (a.cvmass() / T)
-                if not math.isfinite(T_new):
-                    break
-                T = min(max(T_new, Tmin), Tmax)
-        except ValueError:
-            pass
+        T = self._newton_T(_DmassT, rho2, _AS.smass, _AS.cvmass, s1, self._start_T(T_guess),
+                           1e-12 * max(1.0, abs(s1)) + 1e-12, slope_over_T=True)
+        if T is not None:
+            return T
         return self._flash(_DmassSmass, rho2, s1, rho2=rho2, s1=s1).T()
 
 
