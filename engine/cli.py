@@ -69,7 +69,6 @@ def _cmd_run(args) -> int:
         check_plot_path(args.plot, "--plot")
         if Path(args.plot).resolve() == Path(output).resolve():
             raise ConfigurationError(f"--plot '{args.plot}' is the result file")
-    scenario.setup_actors(system)  # parameters the models reject at t = 0, named by scenario key
     if args.plot:
         from .plot import plot_result  # matplotlib (about 0.7 s to import) only for --plot
     from .results import events_of

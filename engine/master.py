@@ -132,6 +132,8 @@ class Master:
         self.wall_time = 0.0
         self.steps_taken = 0
         self.warnings: list[str] = []
+        self.control = StepControl()  # fixed steps until configure() says otherwise
+        self.macro = False
         # macro-step runs (adaptive steps / iterated coupling): statistics
         self.accepted = 0
         self.rejected = 0
@@ -388,8 +390,6 @@ class Master:
         res = self.resolution
         self.recorder = recorder
         self.events: list[dict] = []
-        if not hasattr(self, "control"):
-            self.configure(None)
         stop = round(stop_time / res)
         self._stop_ticks = stop
         fastest = min(self.ticks.values())

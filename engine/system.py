@@ -176,7 +176,15 @@ class System:
         twin.bus.fixed_inputs = set(self.bus.fixed_inputs)
         twin.time_events, twin.conditions = self.time_events, self.conditions
         twin.origins = dict(self.origins)
+        twin.parameter_origins = dict(getattr(self, "parameter_origins", {}))
         return twin
+
+    def _terminate_actors(self) -> None:
+        for actor in self.bus.actors.values():
+            try:
+                actor.terminate()
+            except Exception:  # noqa: BLE001 - termination must not hide the run's outcome
+                pass
 
     def initialize(self, master: Master) -> None:
         """Set the actors up and iterate them to a consistent start; a failure is a
@@ -236,12 +244,13 @@ class System:
             "warnings": list(master.warnings),
             "Conventions": "CF-1.8",
         }
-        # the output is opened (and locked) first: a path that cannot be written fails at once
-        recorder = Recorder(columns, output, attrs)
+        # set up and initialise first: a parameter the models reject leaves no empty result file;
+        # then open (and lock) the output, releasing the actors if that fails
         try:
             self.initialize(master)
-        except BaseException as exc:
-            recorder.close(status=f"failed before the start: {exc}")
+            recorder = Recorder(columns, output, attrs)
+        except BaseException:
+            self._terminate_actors()
             raise
         bar = None
         if progress:
@@ -272,11 +281,7 @@ class System:
         finally:
             if bar is not None:
                 bar.close()
-            for actor in self.bus.actors.values():
-                try:
-                    actor.terminate()
-                except Exception:  # noqa: BLE001 - termination must not hide the run's outcome
-                    pass
+            self._terminate_actors()
         status = f"stopped by event '{master.stopped_by}'" if master.stopped_by else "completed"
         stats = dict(wall_time_s=master.wall_time, actor_steps=master.steps_taken)
         if master.macro:
