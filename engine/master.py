@@ -22,10 +22,12 @@ from __future__ import annotations
 import math
 import operator
 import time as _time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+from scipy.linalg import lu_factor as _lu_factor, lu_solve as _lu_solve
 import simpy
 from simpy.events import Event
 
@@ -137,11 +139,12 @@ class Master:
         # macro-step runs (adaptive steps / iterated coupling): statistics
         self.accepted = 0
         self.rejected = 0
-        self.not_converged = 0
         self.forced = 0
         self.last_step = 0
         self.last_iterations = 0
         self.rejected_by: dict[str, int] = {}
+        self.jacobians = 0
+        self.explicit_steps = 0
 
     # -- set-up ---------------------------------------------------------------------------
     def initialize(self) -> None:
@@ -447,6 +450,7 @@ class Master:
         self._K = max(self._ratio.values())
         nominal = fast * res
         self._h_min = max(1, round((control.min_step or nominal * 1e-4) * tps))
+        self._h_nominal = fast
         self._h_max = max(self._h_min, round((control.max_step or nominal * 1e3) * tps))
         self._hf = min(max(fast, self._h_min), self._h_max) if control.adaptive else fast
         rtol = control.rtol()
@@ -463,9 +467,27 @@ class Master:
             atol = control.atol(f"{a}.{v}", var.unit, var.nominal or 1.0, rtol)
             self._atol[key] = atol
             self._checked[a].append((self.bus.slots[key], atol, f"{a}.{v}"))
+        self._atol_it = np.array([self._atol[k] * self._it_rtol / rtol for k in self._coupled])
+        index = {k: j for j, k in enumerate(self._coupled)}
+        self._inputs_of = {n: [] for n in self.order}
+        self._outputs_of = {n: [] for n in self.order}
+        for l in self.bus.links:
+            self._inputs_of[l.dst].append((l.dst_var, index[(l.src, l.src_var)], l.scale, l.offset))
+        for j, (a, v) in enumerate(self._coupled):
+            self._outputs_of[a].append((j, v))
+        self._sources_of = {n: sorted({j for _, j, _, _ in self._inputs_of[n]}) for n in self.order}
+        # difference steps of the Jacobian: well above the models' own solver noise
+        self._fd_step = np.array([1e-7 * (self._atol[k] / rtol) for k in self._coupled])
+        self._newton = None
+        self._restart_history()
         self._pending_events = sorted(((round(ev.time / res), i) for i, ev in enumerate(self.time_events)
                                        if round(ev.time / res) >= self.t))
-        self._held: dict[str, list] | None = None
+
+    def _restart_history(self) -> None:
+        """Forget the past synchronisations (after a start or an event the outputs may jump, so
+        the next step's prediction is constant and its secant pairs are not reused)."""
+        self._hist: deque = deque([(self.t, self._coupled_values())], maxlen=3)
+        self._newton = None
 
     def _run_macro(self, stop: int, progress, t_wall: float) -> None:
         control = self.control
@@ -481,9 +503,13 @@ class Master:
                 if self.stopped_by is not None:
                     break
                 t0, hf = self.t, self._hf
-                t1 = min(t0 + self._K * hf, (t0 // out + 1) * out, stop)
-                if self._pending_events:
-                    t1 = min(t1, self._pending_events[0][0]) if self._pending_events[0][0] > t0 else t1
+                barrier = min((t0 // out + 1) * out, stop)
+                if self._pending_events and self._pending_events[0][0] > t0:
+                    barrier = min(barrier, self._pending_events[0][0])
+                # equal steps up to the next output time, event or stop: no sliver of a step
+                # before it (a tiny step spoils the extrapolation of the next one)
+                n = -(-(barrier - t0) // (self._K * hf))
+                t1 = t0 + -(-(barrier - t0) // n)
                 cut = t1 < t0 + self._K * hf
                 h_used = max(1, -(-(t1 - t0) // self._K)) if cut else hf
                 snap = self.snapshot()
@@ -496,18 +522,19 @@ class Master:
                     self.rejected_by[why] = self.rejected_by.get(why, 0) + 1
                     if r.cause is not None and hf <= self._h_min:
                         raise r.cause
-                    self._hf = max(self._h_min, min(hf, int(h_used * control.next_factor(r.err))))
+                    self._hf = max(self._h_min, min(hf, int(h_used * control.next_factor(r.err, self._err_order))))
                     continue
                 if control.adaptive and err > 1.0:
                     self.forced += 1  # already at the smallest step: accepted above tolerance
                 self.accepted += 1
                 self.last_step = h_used
                 self.t = t1
+                self._hist.append((t1, self._coupled_values()))
                 self._locate_conditions(t0, t1, hf, snap)
                 if self.t % out == 0:
                     self._record(self.t)
                 if control.adaptive:
-                    grown = int(h_used * control.next_factor(err))
+                    grown = int(h_used * control.next_factor(err, self._err_order))
                     self._hf = min(self._h_max, max(self._h_min, max(hf, grown) if cut else grown))
                 if progress:
                     now = _time.perf_counter()
@@ -530,69 +557,205 @@ class Master:
             ev = self.time_events[i]
             self._log(ev.name, ev.time, "time", ev.action)
             self._apply(ev.action, ev.time, ev.name)
+            self._restart_history()
 
     def _macro_step(self, t0: int, t1: int, hf: int, snap: dict, reject_above: bool) -> float:
         """Advance every actor from t0 to t1; return the weighted coupling error (1 = tolerance).
 
-        Explicit: inputs from the bus (zero-order hold).  Iterated: repeated from ``snap`` with
-        inputs held at the producers' end-of-step values until they converge (Aitken relaxation).
+        Explicit: inputs from the bus (zero-order hold); the error is the change of the coupled
+        outputs over the step.  Iterated: :meth:`_iterate_step`.
         """
         self._err = 0.0
         self._reject_above = reject_above
+        self._abort_on_change = reject_above
         self.last_iterations = 1
+        self._err_order = 1
         if not self.control.iterate:
             self._advance_actors(t0, t1, hf)
             return self._err
-        # iterated coupling: quasi-Newton on the coupled outputs at the end of the step (IQN-ILS)
-        start = {k: v[0] for k, v in snap["bus"].items()}
-        self._reject_above = False
-        self._advance_actors(t0, t1, hf)
-        x = np.array([self.bus.slots[k].value for k in self._coupled])
-        # residuals are compared in units of each variable's tolerance (Pa and kg/s side by side)
-        w = np.array([self._atol[k] * self._it_rtol / self._rtol for k in self._coupled]) + self._it_rtol * np.abs(x)
-        xs_tilde, rs = [], []
-        for it in range(1, self.control.max_iterations + 1):
-            self.restore(snap)
-            self._held = self._held_inputs(x)
+        return self._iterate_step(t0, t1, hf, snap, reject_above)
+
+    def _coupled_values(self) -> np.ndarray:
+        slots = self.bus.slots
+        return np.array([slots[k].value for k in self._coupled])
+
+    def _predict(self, t0: int, t1: int) -> tuple[np.ndarray, bool]:
+        """The coupled outputs at t1 extrapolated linearly from the last two accepted
+        synchronisations (constant after a start or an event); True if linear."""
+        hist = self._hist
+        x0 = self._coupled_values()
+        self._base = None
+        if len(hist) >= 2 and hist[-1][0] == t0:
+            # the base: the latest earlier point at least half the new step back (noise in the
+            # outputs is amplified by (t1 - t0) / (tb - ta))
+            for ta, xa in reversed(list(hist)[:-1]):
+                if t0 - ta >= (t1 - t0) // 2:
+                    break
+            tb, xb = hist[-1]
+            self._base = tb - ta
+            return xb + (t1 - t0) / (tb - ta) * (xb - xa), True
+        return x0, False
+
+    def _iterate_step(self, t0: int, t1: int, hf: int, snap: dict, reject_above: bool) -> float:
+        """One macro step with iterated coupling: every actor holds its inputs over the step at
+        its producers' values at the *end* of the step, found by Newton's method on the coupled
+        outputs ``x``: ``F(x)`` is what the actors, each run from the saved state with inputs held
+        at ``x``, put out at ``t1``; Newton solves ``F(x) = x``, starting from a linear
+        extrapolation of the last steps.  With held inputs the actors are independent over the
+        step, so the Jacobian ``dF/dx`` is found by differences one actor at a time — as many
+        actor steps as there are connections, not a whole-system step per variable — and kept
+        for later steps of similar length.  The error is the corrector's distance from the
+        predictor (a local error of order 2).
+        """
+        control = self.control
+        start = self._coupled_values()
+        x, linear = self._predict(t0, t1)
+        x_pred = x
+        # residuals in units of each variable's iteration tolerance (Pa and kg/s side by side)
+        w = self._atol_it + self._it_rtol * np.abs(start)
+        h = t1 - t0
+        newton = self._newton
+        if newton is not None and not 0.5 <= h / newton[0] <= 2.0:
+            newton = self._newton = None
+        converged = False
+        states = snap["actors"]
+        x_prev = r_prev = None
+        worst_prev = math.inf
+        fresh = False  # the Jacobian was computed at this step
+        it = 0
+        while it < control.max_iterations:
+            it += 1
+            self.last_iterations = it
             try:
-                self._advance_actors(t0, t1, hf)
-            finally:
-                self._held = None
-            x_tilde = np.array([self.bus.slots[k].value for k in self._coupled])
-            r = (x_tilde - x) / w
-            self.last_iterations = it + 1
-            if not np.all(np.abs(r) <= 1.0):  # NaN counts as not converged
-                if not np.all(np.isfinite(r)):
-                    raise _Reject(math.inf, ModelError(f"coupling iteration diverged at t={t0 / self.ticks_per_second:g} s"))
+                if newton is None:
+                    self.jacobians += 1
+                    fx, jac = self._jacobian(x, t0, t1, hf, states)
+                    newton = self._newton = [h, jac, _lu_factor(np.eye(len(x)) - jac)]
+                    fresh = True
+                else:
+                    fx = self._evaluate(x, t0, t1, hf, states)
+                r = fx - x
+                worst = float(np.max(np.abs(r) / w))
+            except (_Reject, ModelError) as exc:
+                worst, failure = math.inf, exc
             else:
+                failure = None
+            if worst <= 1.0:
+                converged = True
                 break
-            if rs:
-                V = np.column_stack([r - ri for ri in rs])
-                W = np.column_stack([x_tilde - xi for xi in xs_tilde])
-                c = np.linalg.lstsq(V, -r, rcond=None)[0]
-                x_new = x_tilde + W @ c
-            else:
-                x_new = x + self.control.relaxation * (x_tilde - x)
-            xs_tilde.append(x_tilde)
-            rs.append(r)
-            x = x_new
-        else:
-            self.not_converged += 1
-        # the coupling error of the step: how far the coupled values moved over it
-        err = 0.0
-        for k in self._coupled:
-            err = max(err, weighted_change(self.bus.slots[k].value, start[k], self._atol[k], self._rtol))
+            if x_prev is None and failure is not None and linear and x is x_pred:
+                # the extrapolation left the models' range (a speed run below zero as the shaft
+                # stops): start again from the values at the start of the step
+                x = start
+                continue
+            if not math.isfinite(worst) or worst > worst_prev:
+                # the update overshot (a model failed, or the residual grew): back off halfway
+                if x_prev is None or it >= control.max_iterations:
+                    if failure is not None:
+                        raise failure
+                    break
+                x = x_prev + 0.5 * (x - x_prev)
+                if not fresh:
+                    newton = None  # and recompute the Jacobian there
+                continue
+            if x_prev is not None:
+                # Broyden's update of the Jacobian along the last step, in tolerance units, keeps
+                # it valid as the state and the step length drift between recomputations
+                dx, df = (x - x_prev) / w, ((r + x) - (r_prev + x_prev)) / w
+                jac_w = newton[1] / w[:, None] * w[None, :]
+                jac_w += np.outer(df - jac_w @ dx, dx) / float(dx @ dx)
+                newton[1] = jac_w * w[:, None] / w[None, :]
+                newton[2] = _lu_factor(np.eye(len(x)) - newton[1])
+                if worst > 0.25 * worst_prev and not fresh:
+                    newton = None  # slow convergence: a fresh Jacobian at the present iterate
+            x_prev, r_prev, worst_prev = x, r, worst
+            x = x + control.relaxation * _lu_solve(self._newton[2], r)
+        if not converged:
+            self._newton = None
+            if reject_above and h > self._h_nominal:
+                # retried at a smaller step, like an ODE solver's failed Newton iteration
+                raise _Reject(math.inf, key="coupling iteration")
+            # at or below the scenario's own step, an explicit step is stable: take it (flows
+            # through zero at a standstill switch the upwind sides and can keep Newton from
+            # converging at any step)
+            self.restore(snap)
+            self._abort_on_change = False
+            self._advance_actors(t0, t1, hf)
+            self.explicit_steps += 1
+            return 0.0
+        # the actors are at the state of the last evaluation: publish their outputs at t1
+        self.bus.restore(snap["bus"])
+        for name in self.order:
+            self.bus.publish(name, t1)
+        x_tilde = self._coupled_values()
+        # local error: the corrector against the predictor; of order 2 after a linear prediction
+        # (x_{n+1} - x_pred = h (h + h_prev) u''/2, backward Euler's error h^2 u''/2 of it)
+        err, key = 0.0, None
+        ratio = (t1 - t0) / ((t1 - t0) + self._base) if linear else 1.0
+        reference = x_pred if linear else start
+        for i, k in enumerate(self._coupled):
+            e = weighted_change(x_tilde[i], reference[i], self._atol[k], self._rtol) * ratio
+            if e > err:
+                err, key = e, f"{k[0]}.{k[1]}"
+        self._err_order = 2 if linear else 1
+        self._err_key = key
         if reject_above and err > 1.0:
-            raise _Reject(err)
+            raise _Reject(err, key=key)
         return err
 
-    def _held_inputs(self, u: list[float]) -> dict[str, list]:
-        """Per actor: (input name, value) from the iterate ``u`` of the coupled outputs."""
-        value = dict(zip(self._coupled, u))
-        held: dict[str, list] = {n: [] for n in self.order}
-        for l in self.bus.links:
-            held[l.dst].append((l.dst_var, value[(l.src, l.src_var)] * l.scale + l.offset))
-        return held
+    def _run_actor(self, name: str, u: np.ndarray, t0: int, t1: int, hf: int, state) -> list[float]:
+        """Actor ``name`` from ``state`` at t0 to t1 at its own step with its inputs held at the
+        coupled values ``u``; its coupled outputs at t1."""
+        actor = self.bus.actors[name]
+        actor.set_state(state)
+        for var, j, scale, offset in self._inputs_of[name]:
+            setattr(actor, var, u[j] * scale + offset)
+        tps = self.ticks_per_second
+        step = self._ratio[name] * hf
+        t = t0
+        while t < t1:
+            h = min(step, t1 - t)
+            try:
+                actor.do_step(t / tps, h / tps)
+            except Exception as exc:
+                err = _step_error(name, t / tps, exc)
+                if self._reject_above:  # retried at a smaller step; raised if it fails there too
+                    raise _Reject(math.inf, err) from exc
+                raise err from exc
+            self.steps_taken += 1
+            t += h
+        return [getattr(actor, var) for _, var in self._outputs_of[name]]
+
+    def _evaluate(self, x: np.ndarray, t0: int, t1: int, hf: int, states: dict) -> np.ndarray:
+        """F(x): every actor from the saved state with inputs held at ``x``."""
+        fx = np.empty_like(x)
+        for name in self.order:
+            values = self._run_actor(name, x, t0, t1, hf, states[name])
+            for (j, _), v in zip(self._outputs_of[name], values):
+                fx[j] = v
+        return fx
+
+    def _jacobian(self, x: np.ndarray, t0: int, t1: int, hf: int, states: dict) -> tuple[np.ndarray, np.ndarray]:
+        """F(x) and dF/dx by forward differences, one actor and one of its sources at a time;
+        every actor is left at its unperturbed run."""
+        n = len(x)
+        fx = np.empty(n)
+        jac = np.zeros((n, n))
+        for name in self.order:
+            rows = [j for j, _ in self._outputs_of[name]]
+            perturbed = []
+            for j in self._sources_of[name]:
+                d = self._fd_step[j] + 1e-7 * abs(x[j])
+                xp = x.copy()
+                xp[j] += d
+                perturbed.append((j, d, self._run_actor(name, xp, t0, t1, hf, states[name])))
+            base = self._run_actor(name, x, t0, t1, hf, states[name])
+            for j, d, values in perturbed:
+                for row, v, b in zip(rows, values, base):
+                    jac[row, j] = (v - b) / d
+            for row, b in zip(rows, base):
+                fx[row] = b
+        return fx, jac
 
     def _advance_actors(self, t0: int, t1: int, hf: int) -> None:
         env = simpy.Environment(initial_time=t0)
@@ -609,12 +772,7 @@ class Master:
         t = t0
         while t < t1:
             h = min(h_full, t1 - t)
-            held = self._held
-            if held is None:
-                bus.read_inputs(name, t + h if gs else t)
-            else:
-                for var, v in held[name]:
-                    setattr(actor, var, v)
+            bus.read_inputs(name, t + h if gs else t)
             try:
                 actor.do_step(t / tps, h / tps)
             except Exception as exc:
@@ -628,7 +786,7 @@ class Master:
                 e = weighted_change(slot.value, slot.prev, atol, rtol)
                 if e > self._err:
                     self._err, self._err_key = e, key
-                    if e > 1.0 and self._reject_above:
+                    if e > 1.0 and self._abort_on_change:
                         raise _Reject(e, key=key)
             t += h
             if t < t1:
@@ -695,3 +853,4 @@ class Master:
         self._update_condition_values(hi)
         for c in fired:
             self._apply(c.action, hi * res, c.name)
+        self._restart_history()

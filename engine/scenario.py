@@ -5,8 +5,9 @@ Layout::
     [scenario]  name, description
     [run]       stop_time, ordering ("gauss-seidel" | "jacobi"), output_interval, output, order;
                 step control: tolerance (relative; adaptive steps), abs_tolerance = {unit or
-                "actor.var" = floor}, min_step, max_step, event_tolerance, iterate (true: iterate
-                each step to convergence), iteration_tolerance, max_iterations, relaxation
+                "actor.var" = floor}, nominal = {unit or "actor.var" = typical magnitude},
+                min_step, max_step, event_tolerance, iterate (true: iterate each step to
+                convergence), iteration_tolerance, max_iterations, relaxation
     [defaults]  parameters given to every actor that declares them (e.g. fluid = "argon")
     [[actor]]   name, model, step, [actor.parameters]
     [[connect]] from = "a.out", to = "b.in" | ["b.in", "c.in"]
@@ -43,7 +44,7 @@ from .variables import Causality
 
 _TOP = {"scenario", "run", "defaults", "actor", "connect", "event", "plot", "extends", "set"}
 _SCENARIO = {"name", "description"}
-_STEP_CONTROL = {"tolerance", "abs_tolerance", "min_step", "max_step", "iterate", "iteration_tolerance",
+_STEP_CONTROL = {"tolerance", "abs_tolerance", "nominal", "min_step", "max_step", "iterate", "iteration_tolerance",
                  "max_iterations", "relaxation", "event_tolerance"}
 _RUN = {"stop_time", "ordering", "output_interval", "output", "order"} | _STEP_CONTROL
 _ACTOR = {"name", "model", "step", "parameters"}
@@ -202,11 +203,11 @@ def check_document(data: Any, source: str, complete: bool = True) -> None:
             raise _bad_type(where, key, "a number", run[key])
     if "iterate" in run and not isinstance(run["iterate"], bool):
         raise _bad_type(where, "iterate", "true or false", run["iterate"])
-    if "abs_tolerance" in run:
-        floors = _table(run, "abs_tolerance", where)
-        for key, value in floors.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise _bad_type(f"{where}: abs_tolerance", key, "a number or a quantity such as '0.01 K'", value)
+    for table in ("abs_tolerance", "nominal"):
+        if table in run:
+            for key, value in _table(run, table, where).items():
+                if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                    raise _bad_type(f"{where}: {table}", key, "a number or a quantity such as '0.01 K'", value)
 
     defaults = _table(data, "defaults", source)
     _values(defaults, f"{source}: [defaults]", "key ")
@@ -431,8 +432,9 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
         ref, (_, label) = next(iter(pending.items()))
         known = ", ".join(system.bus.actors)
         raise ConfigurationError(f"{label}: names no actor of the scenario (actors: {known})")
-    if "abs_tolerance" in run:
-        settings.step["abs_tolerance"] = _abs_tolerance(system, run["abs_tolerance"], f"{source}: [run]: abs_tolerance")
+    for table in ("abs_tolerance", "nominal"):
+        if table in run:
+            settings.step[table] = _abs_tolerance(system, run[table], f"{source}: [run]: {table}")
     check_run_length(stop_time, system.steps, f"{source}: [run]: key 'stop_time'")
 
     # [[connect]]
@@ -517,8 +519,8 @@ def setup_actors(system: System) -> None:
 
 
 def _abs_tolerance(system: System, floors: dict, where: str) -> dict[str, float]:
-    """``{"K": 0.01, "load.T": "5 mK"}`` -> absolute floors in SI (per unit, or per variable in its
-    declared unit)."""
+    """``{"K": 0.01, "load.T": "5 mK"}`` -> positive quantities in SI (per unit, or per variable
+    in its declared unit): the absolute floors or nominal values of the step control."""
     out: dict[str, float] = {}
     for key, value in floors.items():
         actor_name, dot, var_name = key.partition(".")

@@ -10,28 +10,42 @@ change over each step it takes and weighs it like an ODE solver's local error::
     e_v = |u_v(t + h) - u_v(t)| / (atol_v + rtol * max(|u_v(t)|, |u_v(t + h)|))
 
 ``rtol`` is the scenario's ``tolerance``; ``atol_v`` is ``rtol * nominal_v``, where ``nominal_v``
-is the variable's declared ``nominal`` (FMI's default 1 in SI units when none is declared), unless
-``abs_tolerance`` gives it for the variable (``"actor.variable"``) or for its unit (``"K"``).  A
+is the variable's typical magnitude: ``[run] nominal`` for the variable (``"actor.variable"``) or
+its unit (``"kg/s"``), else its declared FMI ``nominal`` (1 in SI units when none is declared);
+``abs_tolerance`` gives ``atol_v`` itself, for the variable or its unit.  A
 step is accepted when every e_v <= 1; otherwise the whole system is rolled back and the step is
 retried smaller.  The next step is ``h * clamp(safety / e, shrink_limit, growth_limit)`` — the
 error of a zero-order hold is first order in h.
 
 Iterated coupling
 -----------------
-With ``iterate = true`` every step is repeated, from the saved state, with each actor's inputs
-held at its producers' values at the *end* of the step, until those values stop changing
-(e_v <= 1 between two iterations, with the iteration tolerance): an implicit coupling, stable on
-stiff links (a valve between two volumes) where the explicit hold diverges.  Plain fixed-point
-iteration fails exactly there (the valve-volume loop's iteration matrix has eigenvalues
-+-i sqrt(2 G h / C), outside the unit circle), so the update is the interface quasi-Newton method
-with an inverse Jacobian from least squares, IQN-ILS (Degroote, Bathe & Vierendeels, Computers &
-Structures 87 (2009) 793), with residuals in units of each variable's tolerance::
+With ``iterate = true`` every actor holds its inputs over a step at its producers' values at the
+*end* of the step (a backward-Euler coupling: stable on stiff links — a compressor between two
+volumes, a valve between two volumes, a motor on a light shaft — at steps far above their time
+constants, where the explicit hold diverges).  Those end values ``x`` are the fixed point of
+``F(x)``: what the actors, each run from the saved state with its inputs held at ``x``, put out at
+the end of the step.  The master solves ``F(x) = x`` by Newton's method::
 
-    r_k = F(u_k) - u_k;   first step  u_1 = u_0 + relaxation * r_0;   then
-    V = [r_k - r_i],  W = [F(u_k) - F(u_i)]  (i < k),   c = argmin |V c + r_k|,
-    u_{k+1} = F(u_k) + W c
+    x_{k+1} = x_k + relaxation * (I - J)^-1 (F(x_k) - x_k),    J = dF/dx
 
-On a linear coupling of n variables it converges in at most n + 1 iterations.
+from a linear extrapolation of the last two steps.  With inputs held, the actors are independent
+over the step, so ``J`` is found by forward differences one actor and one of its sources at a
+time (as many actor steps as there are connections, not a whole-system step per variable), kept
+for later steps within a factor 2 of its step length and refreshed along the way by Broyden's
+update; it is recomputed when convergence slows (residual not down by 4 per iteration).  An
+update that makes a model fail or the residual grow is halved.  Convergence: every
+``|F(x) - x|`` within the iteration tolerance (``iteration_tolerance``, default a tenth of
+``tolerance``).  (Plain fixed-point iteration fails on these links: the valve-volume loop's
+iteration matrix has eigenvalues +-i sqrt(2 G h / C), outside the unit circle.)
+
+The local error of an iterated step is the distance of the converged outputs from the
+predictor: after a linear prediction ``x_{n+1} - x_pred = h (h + h_prev) u''/2``, of which the
+backward-Euler error ``h^2 u''/2`` is the part ``h / (h + h_prev)``; it grows as h**2, so the
+next step is ``h * clamp(safety * e**-1/2, ...)``.  A step that does not converge is retried
+smaller down to the scenario's own step; at or below it the step is taken explicitly instead
+(inputs held at their start values; counted in ``explicit_steps`` and warned about), which is
+stable there — flows that cross zero at a standstill switch the upwind side of every exchanger
+and can keep Newton from converging at any step.
 """
 from __future__ import annotations
 
@@ -52,6 +66,7 @@ class StepControl:
 
     tolerance: float | None = None
     abs_tolerance: dict[str, float] = field(default_factory=dict)
+    nominal: dict[str, float] = field(default_factory=dict)
     min_step: float | None = None
     max_step: float | None = None
     safety: float = 0.9
@@ -60,7 +75,7 @@ class StepControl:
     iterate: bool = False
     iteration_tolerance: float | None = None
     max_iterations: int = 20
-    relaxation: float = 0.1
+    relaxation: float = 1.0
     event_tolerance: float = 1e-3
 
     @property
@@ -95,6 +110,8 @@ class StepControl:
             raise ConfigurationError(f"{where}: key 'relaxation' must be in (0, 1], got {self.relaxation!r}")
         for key, value in self.abs_tolerance.items():
             positive(f"abs_tolerance.{key}", value, allow_none=False)
+        for key, value in self.nominal.items():
+            positive(f"nominal.{key}", value, allow_none=False)
         return self
 
     def rtol(self) -> float:
@@ -109,13 +126,15 @@ class StepControl:
             return self.abs_tolerance[key]
         if unit in self.abs_tolerance:
             return self.abs_tolerance[unit]
+        nominal = self.nominal.get(key, self.nominal.get(unit, nominal))
         return rtol * (abs(nominal) if nominal else 1.0)
 
-    def next_factor(self, err: float) -> float:
-        """Factor for the next step after a step with weighted error ``err`` (1 = at tolerance)."""
+    def next_factor(self, err: float, order: int = 1) -> float:
+        """Factor for the next step after a step with weighted error ``err`` (1 = at tolerance)
+        when the error grows as h**order."""
         if err <= 0.0:
             return self.growth_limit
-        return min(self.growth_limit, max(self.shrink_limit, self.safety / err))
+        return min(self.growth_limit, max(self.shrink_limit, self.safety * err ** (-1.0 / order)))
 
 
 def weighted_change(new: float, old: float, atol: float, rtol: float) -> float:

@@ -287,11 +287,12 @@ class System:
         if master.macro:
             stats.update(accepted_steps=master.accepted, rejected_steps=master.rejected,
                          steps_above_tolerance_at_min_step=master.forced,
-                         steps_not_converged=master.not_converged,
+                         explicit_steps=master.explicit_steps, jacobians=master.jacobians,
                          rejected_by=dict(sorted(master.rejected_by.items(), key=lambda kv: -kv[1])[:10]))
-            if master.not_converged:
-                message = (f"{master.not_converged} of {master.accepted} steps did not converge in "
-                           f"{control.max_iterations} coupling iterations")
+            if master.explicit_steps:
+                message = (f"{master.explicit_steps} of {master.accepted} steps did not converge in "
+                           f"{control.max_iterations} coupling iterations and were taken explicitly "
+                           f"(inputs held at the start values)")
                 master.warnings.append(message)
                 warnings.warn(message, CryocosimWarning, stacklevel=2)
             stats["warnings"] = list(master.warnings)

@@ -196,6 +196,12 @@ class Gas:
             return None
         return self._tab
 
+    def dh_du_at_rho_T(self, rho: float, T: float) -> float:
+        """(dh/du) at constant density [1] at (rho [kg/m3], T [K]): 1 + (dp/dT)_rho / (rho c_v);
+        gamma for an ideal gas."""
+        a = self.at_rho_T(rho, T)
+        return 1.0 + a.first_partial_deriv(_iP, _iT, _iDmass) / (rho * a.cvmass())
+
     def at_rho_T(self, rho: float, T: float):
         """The HEOS state at density rho [kg/m3] and temperature T [K], to read properties
         from (``.p()``, ``.hmass()``, ``.cpmass()``, ...); valid until the next call on this Gas.

@@ -16,11 +16,21 @@ class GasVolume(Actor):
               - mdot_out * (h if mdot_out > 0 else h_return)
 
     Gas leaving through either port carries the volume's own enthalpy h; gas entering through
-    the outlet port (mdot_out < 0) carries ``h_return``.  One explicit step per ``do_step``
-    with h taken at the start of the step (the value the neighbours read from the bus), so the
-    coupled system conserves mass and energy exactly: m_new = m + (mdot_in - mdot_out) dt.
+    the outlet port (mdot_out < 0) carries ``h_return``.  With the flows held over a step, the
+    mass is exact, m_new = m + (mdot_in - mdot_out) dt; the energy balance takes the leaving
+    gas's enthalpy at the *end* of the step (backward Euler), linearised about the start,
+    h_new = h + (dh/du)_rho (u_new - u), (dh/du)_rho = 1 + (dp/dT)_rho / (rho c_v) (gamma for
+    an ideal gas), which makes the update one division::
+
+        u_new = (U + dt (E_in - mdot_leaving (h - k u))) / (m_new + dt mdot_leaving k)
+
+    The volume's own outflow relaxes its temperature with the residence time m / mdot (under
+    a second here); a start-of-step enthalpy would be explicit Euler on that mode, ringing
+    from one step to the next and unstable above twice the residence time.  Implicit, the
+    volume is stable at any step, and under iterated coupling (where the neighbours hold
+    ``h`` at its end-of-step value) it conserves energy to the linearisation's O(du^2).
     The state then follows from rho = m/V, u = U/m: T from ``Gas.T_from_rho_u`` and p, h from
-    ``Gas.props_rho_T`` (CoolProp Helmholtz equation of state).
+    the CoolProp Helmholtz equation of state.
     """
 
     summary = "Well-mixed gas volume: mass and energy balance, real-gas properties"
@@ -43,6 +53,7 @@ class GasVolume(Actor):
         Local("energy", "J", 0.0, "internal energy U"),
     )
     default_step = 0.05
+    state_attributes = ("_dh_du",)
 
     def setup(self) -> None:
         self._gas = gas = gas_for(self, self.fluid)
@@ -59,21 +70,30 @@ class GasVolume(Actor):
         self.mass = rho * self.volume
         self.energy = self.mass * u
         self.rho, self.T, self.p, self.h = rho, self.T_start, p, h
+        self._dh_du = gas.dh_du_at_rho_T(rho, self.T_start)
 
     def do_step(self, t: float, h: float) -> None:
-        h_own = self.h
         mi, mo = self.mdot_in, self.mdot_out
         mass = self.mass + (mi - mo) * h
-        energy = self.energy + (mi * (self.h_in if mi > 0.0 else h_own)
-                                - mo * (h_own if mo > 0.0 else self.h_return)) * h
+        leaving = (mo if mo > 0.0 else 0.0) + (-mi if mi < 0.0 else 0.0)  # kg/s with the own h
+        entering = (mi * self.h_in if mi > 0.0 else 0.0) - (mo * self.h_return if mo < 0.0 else 0.0)  # W
         if not mass > 0.0:
             raise ModelError(f"actor '{self.name}': the volume emptied (mass {mass:g} kg)")
+        if leaving > 0.0:
+            k = self._dh_du
+            u1 = (self.energy + h * (entering - leaving * (self.h - k * self.energy / self.mass))) \
+                / (mass + h * leaving * k)
+            energy = mass * u1
+        else:
+            energy = self.energy + h * entering
         rho = mass / self.volume
         try:
             T = self._gas.T_from_rho_u(rho, energy / mass, self.T)
             state = self._gas.at_rho_T(rho, T)  # no update: T_from_rho_u left it there
             p, h_gas = state.p(), state.hmass()
+            k = self._gas.dh_du_at_rho_T(rho, T)
         except FluidStateError as exc:
             raise ModelError(f"actor '{self.name}': {exc}") from None
         self.mass, self.energy = mass, energy
         self.rho, self.T, self.p, self.h = rho, T, p, h_gas
+        self._dh_du = k

@@ -25,6 +25,12 @@ upstream gamma (e.g. Shapiro, *Compressible Fluid Flow*, ch. 4)::
       m = A sqrt(2 g/(g-1) p_up rho_up (r**(2/g) - r**((g+1)/g))),
       r = max(p_down/p_up, (2/(g+1))**(g/(g-1)))   (choked below the critical ratio)
 
+times sqrt(dp / hypot(dp, dp_laminar)), dp = p_up - p_down: at vanishing pressure difference a
+clearance flow is viscous, linear in dp, not the nozzle's sqrt(dp) with its infinite slope at
+dp = 0 (on which a standstill, where the two sides equalise through the leaks, chatters); the
+factor is 1 - O((dp_laminar/dp)^2) above ``LAMINAR_DP`` = 100 Pa (1e-3 of the operating
+pressures: within 1e-6 at the running pressure differences of tens of kPa).
+
 Torque from rest to running speed.  At rest the rotors carry only the static torque of the port
 pressures acting on the displacement, ``D (p_high - p_low) / (2 pi)`` (the work of displacing the
 volume D per revolution against the pressure difference; zero at equal pressures): friction and
@@ -91,16 +97,22 @@ def critical_pressure_ratio(g: float) -> float:
     return (2.0 / (g + 1.0)) ** (g / (g - 1.0))
 
 
+#: pressure difference [Pa] below which clearance leakage turns from nozzle flow to viscous flow
+LAMINAR_DP = 100.0
+
+
 def leak_mass_flow(area: float, p_up: float, rho_up: float, g: float, p_down: float) -> float:
     """Mass flow [kg/s] through a clearance of effective area [m2]; zero if p_up <= p_down.
 
-    Upstream stagnation state p_up [Pa], rho_up [kg/m3], ratio of specific heats g.
+    Upstream stagnation state p_up [Pa], rho_up [kg/m3], ratio of specific heats g; nozzle flow,
+    linear in the pressure difference below ``LAMINAR_DP`` (see the module's docstring).
     """
     if area <= 0.0 or p_up <= p_down:
         return 0.0
     r = max(p_down / p_up, critical_pressure_ratio(g))
     psi = r ** (2.0 / g) - r ** ((g + 1.0) / g)
-    return area * math.sqrt(2.0 * g / (g - 1.0) * p_up * rho_up * max(psi, 0.0))
+    dp = p_up - p_down
+    return area * math.sqrt(2.0 * g / (g - 1.0) * p_up * rho_up * max(psi, 0.0) * dp / math.hypot(dp, LAMINAR_DP))
 
 
 def running_weight(speed: float, transition_speed: float) -> float:
