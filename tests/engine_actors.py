@@ -113,3 +113,21 @@ class Counter(Actor):
         self._log.append(h)
         self.n = float(len(self._log))
         self.elapsed = sum(self._log)
+
+
+class Relay(Actor):
+    """A relay with direct feed-through: y = -amplitude if u > 0 else +amplitude.  Fed back through
+    an integrator it makes x' = -amplitude sign(x), whose held-input step has no fixed point
+    once |x| < amplitude h (the backward-Euler step would need sign(x1) = -sign(x1))."""
+    variables = (Parameter("amplitude", "W", 1.0, "output magnitude"),
+                 Input("u", "J", 0.0, "switching input"), Output("y", "W", 0.0, "output"))
+    default_step = 0.1
+
+    def _switch(self):
+        self.y = -self.amplitude if self.u > 0.0 else self.amplitude
+
+    def initialize_outputs(self, t):
+        self._switch()
+
+    def do_step(self, t, h):
+        self._switch()

@@ -40,6 +40,56 @@ def test_explicit_coupling_diverges_where_iterated_coupling_converges():
     assert int(iterated["master.iterations"].max()) <= 20
 
 
+def test_newton_on_a_linear_coupling_converges_at_once():
+    """The tanks and valve are linear: with the Jacobian from the actors' differences (exact to
+    the difference step's rounding, ~1e-8 relative) Newton lands on the fixed point in one update,
+    so every step takes two evaluations — a third at most when the 1e-10 iteration tolerance
+    catches the difference quotient's rounding."""
+    ds = tanks(1.5).run(15.0, output_interval=1.5, ordering="jacobi", iterate=True, iteration_tolerance=1e-10)
+    assert int(ds["master.iterations"].max()) <= 3
+    assert ds.attrs["jacobians"] == 1  # one Jacobian for the whole run: same step, linear models
+
+
+def test_jacobian_from_one_actor_at_a_time_is_the_analytic_one():
+    """dF/dx of a held-input step of length h for the tanks and valve: the valve's flow answers
+    its pressures directly (G, -G), each tank's end pressure answers the flow by -h/C and +h/C;
+    nothing else is coupled."""
+    h, C, G = 0.5, 2.0, 3.0
+    s = tanks(h, C=C, G=G)
+    s.run(h, output_interval=h, iterate=True, iteration_tolerance=1e-10)
+    m = s.master
+    snap = m.snapshot()
+    x = m._coupled_values()
+    ticks = round(h / m.resolution)
+    _, jac = m._jacobian(x, m.t, m.t + ticks, ticks, snap["actors"])
+    index = {f"{a}.{v}": j for j, (a, v) in enumerate(m._coupled)}
+    expected = np.zeros_like(jac)
+    expected[index["v.q"], index["a.p"]] = G
+    expected[index["v.q"], index["b.p"]] = -G
+    expected[index["a.p"], index["v.q"]] = -h / C
+    expected[index["b.p"], index["v.q"]] = h / C
+    # forward differences of linear maps: exact but for the rounding of (F(x + d) - F(x)) / d
+    np.testing.assert_allclose(jac, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_step_without_a_fixed_point_is_taken_explicitly_with_a_warning():
+    """x' = -sign(x) through a relay: once |x| < h the held-input step has no fixed point and
+    Newton cannot converge; the master takes such steps explicitly (stable at the scenario's
+    step), says so once, and the run completes with x chattering about 0 (the relay reads x a
+    step late under the explicit hold, so the swing is within two steps' change, 2 h = 0.2)."""
+    s = System("relay")
+    s.add("r", "engine_actors:Relay", step=0.1)
+    s.add("i", "engine_actors:Integrator", step=0.1, x_start=0.55)
+    s.connect("i.x", "r.u")
+    s.connect("r.y", "i.u")
+    with pytest.warns(CryocosimWarning, match=r"did not converge .* taken explicitly"):
+        ds = s.run(3.0, output_interval=0.1, ordering="jacobi", iterate=True)
+    assert ds.attrs["explicit_steps"] > 0
+    x = ds["i.x"].values
+    assert x[0] == 0.55 and x[5] == pytest.approx(0.05, abs=1e-9)  # five converged steps down
+    assert np.all(np.abs(x[6:]) <= 0.2 + 1e-9) and np.abs(x[6:]).max() > 0.0
+
+
 def test_adaptive_run_follows_the_exact_solution_within_tolerance():
     ds = tanks(0.01).run(4.0, output_interval=0.5, tolerance=1e-3)
     d = (ds["a.p"] - ds["b.p"]).values

@@ -9,7 +9,7 @@ from cryocosim.fmus.gas import Gas
 from cryocosim.fmus.screw_compressor import ScrewCompressor
 from cryocosim.fmus.screw_expander import ScrewExpander
 from cryocosim.fmus.screw_machine import (compression_work, critical_pressure_ratio,
-                                          expansion_work, leak_mass_flow)
+                                          expansion_work, leak_mass_flow, LAMINAR_DP)
 
 ATM = 101325.0
 RPM = 2.0 * math.pi / 60.0
@@ -76,6 +76,20 @@ def test_leakage_is_choked_below_the_critical_ratio_and_zero_backwards():
     assert leak_mass_flow(1e-5, ATM, 1.2, g, 0.8 * ATM) < m_choked
     assert leak_mass_flow(1e-5, ATM, 1.2, g, ATM) == 0.0
     assert leak_mass_flow(1e-5, ATM, 1.2, g, 2 * ATM) == 0.0
+
+
+def test_leakage_turns_linear_at_vanishing_pressure_difference():
+    """Below LAMINAR_DP the clearance flow is viscous: linear in dp (finite slope at dp = 0, no
+    sqrt(dp) cusp for a standstill to chatter on); well above it the nozzle law holds to
+    (LAMINAR_DP/dp)**2 / 4 (the factor sqrt(dp / hypot(dp, dp_lam)))."""
+    g = 1.4
+    m1, m2 = (leak_mass_flow(1e-5, ATM + dp, 1.2, g, ATM) for dp in (0.01, 0.02))
+    assert m2 / m1 == pytest.approx(2.0, rel=1e-4)  # linear, not sqrt(2)
+    dp = 0.3 * ATM  # a running pressure difference: the isentropic nozzle, written out here
+    r = ATM / (ATM + dp)
+    nozzle = 1e-5 * math.sqrt(2 * g / (g - 1) * (ATM + dp) * 1.2 * (r ** (2 / g) - r ** ((g + 1) / g)))
+    assert leak_mass_flow(1e-5, ATM + dp, 1.2, g, ATM) == pytest.approx(nozzle, rel=(LAMINAR_DP / dp) ** 2 / 4 * 1.01)
+    assert leak_mass_flow(1e-5, ATM + dp, 1.2, g, ATM) != nozzle  # but not the bare nozzle law
 
 
 def test_compressor_at_the_patent_point():
