@@ -135,17 +135,30 @@ class Actor:
         """Release resources (override when needed)."""
 
     # -- state --------------------------------------------------------------------------------
+    @classmethod
+    def _state_names(cls) -> tuple[str, ...]:
+        """Declared variables that can change during a run: all but the fixed (non-tunable)
+        parameters, which are constant once the actor is set up."""
+        cache = cls.__dict__.get("_state_name_cache")
+        if cache is None:
+            cache = tuple(v.name for v in cls.variables
+                          if not (v.causality == Causality.parameter and not v.tunable))
+            cls._state_name_cache = cache
+        return cache
+
     def get_state(self) -> dict[str, Any]:
-        """A complete snapshot: every declared variable plus ``state_attributes``."""
-        snap = {v.name: getattr(self, v.name) for v in self.variables}
+        """A complete snapshot: every declared variable that can change during a run (fixed
+        parameters cannot) plus ``state_attributes``."""
+        snap = {name: getattr(self, name) for name in self._state_names()}
         for name in self.state_attributes:
             snap[name] = copy.deepcopy(getattr(self, name))
         return snap
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a snapshot taken by :meth:`get_state`."""
+        deep = self.state_attributes
         for key, value in state.items():
-            setattr(self, key, copy.deepcopy(value) if key in self.state_attributes else value)
+            setattr(self, key, copy.deepcopy(value) if key in deep else value)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} '{self.name}'>"

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from scipy.linalg import lu_factor as _lu_factor, lu_solve as _lu_solve
 import simpy
 from simpy.events import Event
 
@@ -630,7 +629,7 @@ class Master:
                 if newton is None:
                     self.jacobians += 1
                     fx, jac = self._jacobian(x, t0, t1, hf, states)
-                    newton = self._newton = [h, jac, _lu_factor(np.eye(len(x)) - jac)]
+                    newton = self._newton = [h, jac, np.linalg.inv(np.eye(len(x)) - jac)]
                     fresh = True
                 else:
                     fx = self._evaluate(x, t0, t1, hf, states)
@@ -665,11 +664,17 @@ class Master:
                 jac_w = newton[1] / w[:, None] * w[None, :]
                 jac_w += np.outer(df - jac_w @ dx, dx) / float(dx @ dx)
                 newton[1] = jac_w * w[:, None] / w[None, :]
-                newton[2] = _lu_factor(np.eye(len(x)) - newton[1])
+                newton[2] = np.linalg.inv(np.eye(len(x)) - newton[1])
                 if worst > 0.25 * worst_prev and not fresh:
                     newton = None  # slow convergence: a fresh Jacobian at the present iterate
             x_prev, r_prev, worst_prev = x, r, worst
-            x = x + control.relaxation * _lu_solve(self._newton[2], r)
+            dx = self._newton[2] @ r
+            if newton is not None and float(np.max(np.abs(dx) / w)) <= 1.0:
+                # the held inputs are within tolerance of the fixed point (Newton's correction is):
+                # on a stiff link the residual F(x) - x is the correction amplified by I - J
+                converged = True
+                break
+            x = x + control.relaxation * dx
         if not converged:
             self._newton = None
             if reject_above and h > self._h_nominal:
