@@ -1,0 +1,67 @@
+"""The recuperator and the refrigeration load exchanger of the hybrid cooler's reverse-Brayton
+stage (Nellis & Maddocks 2003, seed 001, eq. 41, 47-48, Fig. 4)."""
+from __future__ import annotations
+
+from cryocosim import Actor, Input, Local, Output, Parameter
+
+from .stirling_stage import fluid_parameters, ideal_gas
+
+
+class HybridExchangers(Actor):
+    """Counterflow recuperator and refrigeration load exchanger without storage, between the
+    buffers (at T_E) and the turbine; effectiveness model, perfect gas, balanced flows.
+
+    The turbine exhaust (T_o) is warmed in the load exchanger towards the load temperature T_L,
+    then in the recuperator's cold side towards T_E; the gas from the high-pressure buffer
+    (T_E) is cooled in the recuperator's hot side and feeds the turbine::
+
+        T_x      = T_o + eps_L (T_L - T_o)                   load exchanger outlet
+        T_t,in   = T_E - eps_R (T_E - T_x)                   turbine inlet (hot outlet)
+        Q_L      = |mdot| c_p (T_x - T_o)                    refrigeration load (eq. 41)
+        q_rec    = eps_R |mdot| c_p (T_E - T_x)              recuperator duty (eq. 47)
+        T_return = T_x + eps_R (T_E - T_x)                   to the low-pressure buffer
+
+    With eps_L = eps_R = 1 (the paper's ideal exchangers, the default) the turbine is fed at
+    T_L, Q_L equals the turbine power (eq. 41: Q_L = W_t) and q_rec = mdot c_p (T_E - T_L)
+    (eq. 47-48).  Below one the turbine inlet depends on its own outlet through the loop
+    turbine -> load exchanger -> recuperator, with gain eps_R (1 - eps_L) T_o/T_t,in < 1.
+    Direct feed-through (:meth:`initialize_outputs`).
+    """
+
+    summary = "Recuperator and refrigeration load exchanger of the hybrid cooler (effectiveness model)"
+    variables = fluid_parameters(with_gamma=True) + (
+        Parameter("T_warm", "K", 100.0, "recuperator hot inlet = buffer temperature T_E", min=1e-3),
+        Parameter("T_load", "K", 30.0, "refrigeration load temperature T_L", min=1e-3, tunable=True),
+        Parameter("effectiveness_recuperator", "1", 1.0, "recuperator effectiveness eps_R", min=0.0, max=1.0),
+        Parameter("effectiveness_load", "1", 1.0, "load exchanger effectiveness eps_L", min=0.0, max=1.0),
+        Input("mdot", "kg/s", 0.0, "turbine mass flow"),
+        Input("T_turbine_out", "K", 30.0, "turbine outlet temperature T_o"),
+        Output("T_turbine_in", "K", 30.0, "turbine inlet temperature (recuperator hot outlet)"),
+        Output("heat_load", "W", 0.0, "refrigeration load Q_L absorbed at T_L"),
+        Output("heat_recuperator", "W", 0.0, "recuperator duty"),
+        Output("T_load_out", "K", 30.0, "load exchanger outlet T_x"),
+        Output("T_return", "K", 100.0, "recuperator cold outlet, to the low-pressure buffer"),
+        Local("energy_load", "J", 0.0, "refrigeration since the start"),
+    )
+    default_step = 2e-5
+
+    def setup(self) -> None:
+        R, gamma = ideal_gas(self)
+        self._cp = gamma * R / (gamma - 1.0)
+        self.energy_load = 0.0
+        self.initialize_outputs(0.0)
+
+    def initialize_outputs(self, t: float) -> None:
+        To, TL, TE = self.T_turbine_out, self.T_load, self.T_warm
+        eR, eL = self.effectiveness_recuperator, self.effectiveness_load
+        Tx = To + eL * (TL - To)
+        self.T_load_out = Tx
+        self.T_turbine_in = TE - eR * (TE - Tx)
+        self.T_return = Tx + eR * (TE - Tx)
+        C = abs(self.mdot) * self._cp
+        self.heat_load = C * (Tx - To)
+        self.heat_recuperator = eR * C * (TE - Tx)
+
+    def do_step(self, t: float, h: float) -> None:
+        self.initialize_outputs(t)
+        self.energy_load += self.heat_load * h
