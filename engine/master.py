@@ -650,9 +650,9 @@ class Master:
             if not math.isfinite(worst) or worst > worst_prev:
                 # the update overshot (a model failed, or the residual grew): back off halfway
                 if x_prev is None or it >= control.max_iterations:
-                    if failure is not None:
-                        raise failure
-                    break
+                    if failure is not None and reject_above:
+                        raise failure  # retried at a smaller step
+                    break  # not converged: taken explicitly below (or retried smaller)
                 x = x_prev + 0.5 * (x - x_prev)
                 if not fresh:
                     newton = None  # and recompute the Jacobian there
