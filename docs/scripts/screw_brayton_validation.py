@@ -8,7 +8,7 @@ Runs, in two worker processes:
 and writes the page, docs/figures/screw_brayton_ts.png, screw_brayton_capacity.png and
 screw_brayton_cooldown.png.  Every number in the page comes from these runs or from CoolProp.
 
-Usage: .venv/bin/python docs/scripts/screw_brayton_validation.py      (about 10 minutes on 2 cores)
+Usage: .venv/bin/python docs/scripts/screw_brayton_validation.py      (a few minutes on 2 cores; cached runs are reused)
 """
 from __future__ import annotations
 
@@ -298,7 +298,7 @@ def write_page(results, wall):
 Source: `../shared/seeds/000_e298fbd3b4078f6a.txt` (description of Figs. 6 and 7). The patent gives
 *calculated* cycle points for nitrogen at 10,000 rpm, suction 1/2 atm, discharge 1 atm, 300 K
 ambient, without the component efficiencies behind them. Every number on this page comes from
-`docs/scripts/screw_brayton_validation.py` ({wall / 60:.0f} minutes on 2 cores), which runs the scenarios
+`docs/scripts/screw_brayton_validation.py` ({wall / 60:.1f} min on 2 cores), which runs the scenarios
 below and writes this page and its figures.
 
 ## Two parameter sets
