@@ -81,14 +81,15 @@ def _cmd_run(args) -> int:
         options["tolerance"] = tol or None
     if args.iterate:
         options["iterate"] = True
-    ds = system.run(stop, output=output, progress=not args.quiet, fmu=args.fmu, **options)
-    print(f"wrote {output} ({ds.sizes['time']} records, {len(ds.data_vars)} variables; "
-          f"{ds.attrs['status']}; wall time {ds.attrs['wall_time_s']:.1f} s)")
-    for ev in events_of(ds):
+    # the file is the result: no Dataset (and no xarray import) unless a plot is asked for
+    rec = system.run(stop, output=output, progress=not args.quiet, fmu=args.fmu, dataset=False, **options)
+    print(f"wrote {output} ({len(rec.times)} records, {len(rec.columns)} variables; "
+          f"{rec.attrs['status']}; wall time {rec.attrs['wall_time_s']:.1f} s)")
+    for ev in events_of(rec):
         print(f"  event at t={ev['time']:.3f} s: {ev['name']}")
     if args.plot:
         panels = settings.extra.get("plot", {}).get("panels")
-        plot_result(ds, args.plot, panels, title=system.name)
+        plot_result(rec.dataset(), args.plot, panels, title=system.name)
         print(f"wrote {args.plot}")
     return 0
 

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 
 from .errors import ConfigurationError, CryocosimError
 
@@ -182,8 +181,10 @@ class Recorder:
             raise CryocosimError(f"result file '{self.path}' holds {n} of {len(self.times)} records "
                                  "after writing (was it changed by another program?)")
 
-    def dataset(self) -> xr.Dataset:
+    def dataset(self) -> "xr.Dataset":
         """The recorded values as a Dataset (built from memory, identical to the file)."""
+        import xarray as xr
+
         data = np.asarray(self.rows, dtype=float).reshape(len(self.times), len(self.columns))
         ds = xr.Dataset(coords={"time": ("time", np.asarray(self.times, dtype=float),
                                          {"units": "s", "long_name": "simulated time"})})
@@ -195,6 +196,8 @@ class Recorder:
         return ds
 
 
-def events_of(ds: xr.Dataset) -> list[dict]:
-    """The event log stored in a result Dataset."""
+def events_of(ds) -> list[dict]:
+    """The event log stored in a result Dataset (or a :class:`Recorder`)."""
+    if isinstance(ds, Recorder):
+        return list(ds.events)
     return json.loads(ds.attrs.get("events", "[]"))

@@ -22,9 +22,10 @@ import threading
 import warnings
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xarray as xr
+if TYPE_CHECKING:  # xarray (about 0.6 s with its first Dataset) only when a Dataset is asked for
+    import xarray as xr
 
 from . import __version__
 from .actor import Actor
@@ -198,21 +199,23 @@ class System:
     def run(self, stop_time: float, output: str | Path | None = None, ordering: str = "gauss-seidel",
             output_interval: float | None = None, progress: bool = False, fmu: bool = False,
             order: list[str] | None = None, tolerance: float | None = None, iterate: bool = False,
-            **step_options) -> xr.Dataset:
+            dataset: bool = True, **step_options) -> xr.Dataset | Recorder:
         """Co-simulate to ``stop_time`` (s); return the results (also written to ``output``).
 
         ``tolerance`` (relative) turns on adaptive communication steps with rollback, ``iterate``
         iterates every step to convergence; ``step_options`` are the other fields of
         :class:`~cryocosim.stepcontrol.StepControl` (``min_step``, ``max_step``,
         ``abs_tolerance``, ``event_tolerance``, ``max_iterations``, ``relaxation``...).
-        Without them the run uses the fixed steps of the actors.
+        Without them the run uses the fixed steps of the actors.  ``dataset=False`` returns the
+        :class:`~cryocosim.results.Recorder` (``attrs``, ``events``, ``times``; its ``dataset()``
+        builds the Dataset) and spares the xarray import, for a caller that only wants the file.
 
         If a model fails midway, the results up to the failure are kept in ``output`` and a
         :class:`SimulationError` says where and when.
         """
         if fmu:
             return self._fmu_variant().run(stop_time, output, ordering, output_interval, progress, False, order,
-                                           tolerance, iterate, **step_options)
+                                           tolerance, iterate, dataset, **step_options)
         stop_time = check_run_length(stop_time, self.steps)
         if output_interval is not None:
             output_interval = check_time(output_interval, "output_interval")
@@ -297,8 +300,7 @@ class System:
                 warnings.warn(message, CryocosimWarning, stacklevel=2)
             stats["warnings"] = list(master.warnings)
         recorder.close(status=status, **stats)
-        ds = recorder.dataset()
-        return ds
+        return recorder.dataset() if dataset else recorder
 
 
 class Terminated(KeyboardInterrupt):
