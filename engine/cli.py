@@ -79,8 +79,8 @@ def _cmd_run(args) -> int:
         if not 0.0 <= tol < 1.0:
             raise ConfigurationError(f"--tolerance must be 0 (fixed steps) or a relative tolerance below 1, got {args.tolerance!r}")
         options["tolerance"] = tol or None
-    if args.iterate:
-        options["iterate"] = True
+    if args.iterate is not None:
+        options["iterate"] = args.iterate
     # the file is the result: no Dataset (and no xarray import) unless a plot is asked for
     rec = system.run(stop, output=output, progress=not args.quiet, fmu=args.fmu, dataset=False, **options)
     print(f"wrote {output} ({len(rec.times)} records, {len(rec.columns)} variables; "
@@ -164,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--tolerance", metavar="RTOL",
                    help="adaptive communication steps with this relative tolerance (0: the fixed steps); "
                         "overrides [run] tolerance")
-    r.add_argument("--iterate", action="store_true", help="iterate every communication step to convergence")
+    r.add_argument("--iterate", action=argparse.BooleanOptionalAction, default=None,
+                   help="iterate every communication step to convergence (--no-iterate: hold the inputs "
+                        "at their start values, the plain explicit coupling); default: the scenario's")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
     v = sub.add_parser("validate", help="check scenario files without running them")

@@ -69,3 +69,25 @@ def test_describe_lists_models_and_a_closed_pipe_is_quiet(tmp_path):
     status, _, stderr = finish(piped)
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
     assert status == 141
+
+
+def test_step_control_switches_of_run(tmp_path):
+    """``--tolerance 0`` keeps the scenario's iterated coupling at fixed steps; ``--no-iterate``
+    turns it off too (the plain explicit loop); the run command imports no xarray."""
+    import netCDF4
+
+    cool = Path(__file__).resolve().parents[1] / "scenarios/screw_brayton_cooldown.toml"
+    modes = {}
+    for name, extra in (("fixed_it", ["--tolerance", "0"]), ("fixed_ex", ["--tolerance", "0", "--no-iterate"]),
+                        ("adaptive", [])):
+        out = tmp_path / f"{name}.nc"
+        code = (f"import sys; from cryocosim.cli import main; rc = main({['run', str(cool), '-q', '--stop-time', '10', '-o', str(out), *extra]!r}); "
+                "assert 'xarray' not in sys.modules, 'xarray imported'; sys.exit(rc)")
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        with netCDF4.Dataset(out) as ds:
+            modes[name] = (ds.step_control, int(ds.actor_steps))
+    assert modes["fixed_it"][0] == "fixed, iterated" and modes["fixed_ex"][0] == "fixed"
+    assert modes["adaptive"][0] == "adaptive, iterated"
+    # the explicit fixed loop takes exactly one step per actor per 0.05 s: 10 actors x 200 steps
+    assert modes["fixed_ex"][1] == 10 * 200

@@ -56,7 +56,7 @@ def cooldown_runs(backend: str, stop: float, runs: int, out: Path) -> dict:
         if path.exists():
             path.unlink()
         proc.append(timed_process([CLI, "run", str(SCENARIO), "--stop-time", str(stop), "-q",
-                                   "-o", str(path), "--tolerance", "0", *sets]))
+                                   "-o", str(path), "--tolerance", "0", "--no-iterate", *sets]))
         with xr.open_dataset(path) as ds:
             loop.append(float(ds.attrs["wall_time_s"]))
             steps = int(ds.attrs["actor_steps"])
@@ -186,10 +186,10 @@ def write_page(path, args, results, cmp, starts, imports, profs, trivial) -> Non
          f"{platform.python_version()}, {nproc} cores, **a shared machine with other work running**: "
          f"every time is the minimum / median of {args.runs} runs (start-up: of 5); the minimum is the "
          "better estimate of the undisturbed cost, the median shows the disturbance. Fixed "
-         "communication steps (`--tolerance 0`: every actor at its 0.05 s), to measure the cost of an "
+         "communication steps, explicit coupling (`--tolerance 0 --no-iterate`: every actor at its 0.05 s), to measure the cost of an "
          "actor step; the scenario's own adaptive, iterated run is measured in `docs/adaptive_steps.md`.", "",
          f"## The default cool-down, {stop_min:.0f} min simulated", "",
-         f"`cryocosim run scenarios/screw_brayton_cooldown.toml --tolerance 0` ({steps} actor steps). *Process*: the "
+         f"`cryocosim run scenarios/screw_brayton_cooldown.toml --tolerance 0 --no-iterate` ({steps} actor steps). *Process*: the "
          "whole command (interpreter start, imports, set-up, run, result file); *run*: the stepping "
          "loop alone (the result file's `wall_time_s`).", "",
          "| property backend | process [s] | run [s] | µs per actor step | real-time factor (run) |",
