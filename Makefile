@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= scenarios/screw_brayton_cooldown.toml
 NAME := $(basename $(notdir $(SCENARIO)))
 
-.PHONY: run test fmus clean
+.PHONY: run test fmus bench clean
 
 $(BIN)/cryocosim: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,6 +18,12 @@ run: $(BIN)/cryocosim
 
 test: $(BIN)/cryocosim
 	$(BIN)/python -m pytest -q
+
+# benchmark pages under docs/ (not part of the test suite): masters compared, adaptive steps
+bench: $(BIN)/cryocosim
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python docs/scripts/bench_masters.py
+	$(BIN)/python docs/scripts/bench_adaptive.py
 
 fmus: $(BIN)/cryocosim
 	$(BIN)/cryocosim export --all -o build/fmus
