@@ -13,6 +13,7 @@ class CheckValve(Actor):
     is the high-pressure valve (p_up = stage, p_down = high-pressure buffer, eq. 17, 19) and the
     low-pressure one (p_up = low-pressure buffer, p_down = stage, eq. 18, 20).  No storage:
     the flow follows the present pressures (direct feed-through, :meth:`initialize_outputs`).
+    ``r_back`` is tunable: an event can make a sealed valve start to leak during a run.
     """
 
     summary = "Check valve: linear forward resistance and back-leak resistance (hybrid cooler eq. 17-20)"
@@ -20,7 +21,7 @@ class CheckValve(Actor):
         Parameter("r_forward", "Pa.s/kg", 4e7, "flow resistance when open (p_up > p_down), r_cv,f",
                   min=0.0),
         Parameter("r_back", "Pa.s/kg", 0.0, "resistance to back leakage r_cv,b; 0: sealed (infinite)",
-                  min=0.0),
+                  min=0.0, tunable=True),
         Input("p_up", "Pa", 1e5, "pressure on the inlet side"),
         Input("p_down", "Pa", 1e5, "pressure on the outlet side"),
         Output("mdot", "kg/s", 0.0, "mass flow from inlet to outlet (negative: back leak)"),
