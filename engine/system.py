@@ -14,6 +14,7 @@ Models are named by a registered short name (entry-point group ``cryocosim.model
 from __future__ import annotations
 
 import contextlib
+import math
 import importlib
 import re
 import signal
@@ -259,13 +260,17 @@ class System:
         if progress:
             from tqdm import tqdm
 
+            # decimals enough to show a short run's progress (a 0.4 s run is not "0/0 s")
+            nd = max(0, min(6, 2 - math.floor(math.log10(stop_time)))) if stop_time < 100 else 0
             bar = tqdm(total=stop_time, unit="s", desc=self.name, file=sys.stderr, mininterval=0.5,
-                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s simulated [{elapsed}<{remaining}{postfix}]")
+                       bar_format=("{desc}: {percentage:3.0f}%|{bar}| {n:.Nf}/{total:.Nf} s simulated "
+                                   "[{elapsed}<{remaining}{postfix}]").replace("N", str(nd)))
 
             def callback(t_sim, t_wall, step=None):
                 bar.n = min(t_sim, stop_time)
                 now = f", step {step:.3g} s" if step is not None else ""
-                bar.set_postfix_str(f"{t_sim / max(t_wall, 1e-9):.0f}x real time{now}", refresh=True)
+                rtf = t_sim / max(t_wall, 1e-9)
+                bar.set_postfix_str(f"{rtf:.0f}x real time{now}" if rtf >= 10 else f"{rtf:.2g}x real time{now}", refresh=True)
         else:
             callback = None
         try:
