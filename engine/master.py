@@ -56,7 +56,10 @@ class TimeEvent:
 
 @dataclass
 class ConditionEvent:
-    """Fires when ``actor.var <op> threshold`` becomes true (edge-triggered, after ``arm_time``)."""
+    """Fires when ``actor.var <op> threshold`` becomes true (edge-triggered, after ``arm_time``).
+
+    ``terms`` generalises the left side to ``sign * [abs](sum of coefficient * actor.var)``
+    (``hp.p - lp.p``, ``abs(a.x - b.x)``); empty: ``actor.var`` alone."""
 
     actor: str
     var: str
@@ -67,6 +70,8 @@ class ConditionEvent:
     arm_time: float = 0.0
     once: bool = True
     expression: str = ""
+    terms: tuple = ()          # ((actor, var, coefficient), ...)
+    absolute: bool = False     # abs() of the sum
 
 
 class _StopRun(Exception):
@@ -307,7 +312,7 @@ class Master:
         for i, c in enumerate(self.conditions):
             if i in self._fired and c.once:
                 continue
-            v = self.bus.value(c.actor, c.var, t)
+            v = self._cond_value(c, t)
             now = _OPS[c.op](v, c.threshold)
             prev = self._cond_prev.get(i)
             self._cond_prev[i] = (t, v, now)
@@ -798,13 +803,20 @@ class Master:
                 yield self._wait(env, h, priority)
 
     # -- condition events by rollback -----------------------------------------------------------------
+    def _cond_value(self, c: ConditionEvent, t: int) -> float:
+        """The left side of condition ``c`` at tick ``t``."""
+        if not c.terms:
+            return self.bus.value(c.actor, c.var, t)
+        v = sum(k * self.bus.value(a, x, t) for a, x, k in c.terms)
+        return abs(v) if c.absolute else v
+
     def _condition_now(self, i: int, t: int) -> bool:
         c = self.conditions[i]
-        return _OPS[c.op](self.bus.value(c.actor, c.var, t), c.threshold)
+        return _OPS[c.op](self._cond_value(c, t), c.threshold)
 
     def _update_condition_values(self, t: int) -> None:
         for i, c in enumerate(self.conditions):
-            self._cond_prev[i] = (t, self.bus.value(c.actor, c.var, t), self._condition_now(i, t))
+            self._cond_prev[i] = (t, self._cond_value(c, t), self._condition_now(i, t))
 
     def _crossings(self, t: int) -> list[int]:
         """Conditions that turned true since the last synchronisation (edge-triggered, armed)."""
@@ -851,7 +863,7 @@ class Master:
         for i in crossed:
             c = self.conditions[i]
             self._fired.add(i)
-            v = self.bus.value(c.actor, c.var, hi)
+            v = self._cond_value(c, hi)
             self._log(c.name, hi * res, "condition", c.action, condition=c.expression, value=v,
                       located_within=(hi - lo) * res)
             fired.append(c)

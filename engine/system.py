@@ -71,7 +71,10 @@ def resolve_model(model: Any, where: str = "") -> type[Actor]:
     return cls
 
 
-_COND = re.compile(r"^\s*([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*(<=|>=|<|>)\s*(.+?)\s*$")
+_COND = re.compile(r"^\s*(.+?)\s*(<=|>=|<|>)\s*(.+?)\s*$")
+_REF = r"[A-Za-z_]\w*\.[A-Za-z_]\w*"
+_SUM = re.compile(rf"^\s*([+-]?)\s*({_REF})((?:\s*[+-]\s*{_REF})*)\s*$")
+_TERM = re.compile(rf"([+-])\s*({_REF})")
 
 
 class System:
@@ -143,25 +146,48 @@ class System:
 
     def when(self, condition: str, name: str | None = None, set: dict | None = None, stop: bool = False,
              after: float = 0.0, where: str = "") -> None:
-        """When ``"actor.var < value [unit]"`` becomes true: log it, set values, and/or stop."""
+        """When ``"actor.var < value [unit]"`` becomes true: log it, set values, and/or stop.
+
+        The left side may also be a sum or difference of variables of one unit, or its absolute
+        value: ``"hp_buffer.p - lp_buffer.p < 0.1 bar"``, ``"abs(a.T - b.T) < 1 mK"``."""
         where = where or f"event '{name or condition}'"
+        form = ("must read 'actor.variable < value [unit]' (or 'a.x - b.y < value', "
+                "'abs(a.x - b.y) < value')")
         m = _COND.match(condition or "")
         if not m:
-            raise ConfigurationError(f"{where}: condition '{condition}' must read 'actor.variable < value [unit]'")
-        actor_name, var, op, rhs = m.groups()
-        actor = self.bus.actors.get(actor_name)
-        if actor is None:
-            raise ConfigurationError(f"{where}: unknown actor '{actor_name}' in condition '{condition}'")
-        v = actor.variable_map().get(var)
-        if v is None or v.causality not in (Causality.output, Causality.local):
-            raise ConfigurationError(f"{where}: '{actor_name}.{var}' is not an output or local variable")
+            raise ConfigurationError(f"{where}: condition '{condition}' {form}")
+        lhs, op, rhs = m.groups()
+        absolute = False
+        inner = re.fullmatch(r"abs\s*\((.*)\)", lhs.strip())
+        if inner:
+            lhs, absolute = inner.group(1), True
+        m = _SUM.match(lhs)
+        if not m:
+            raise ConfigurationError(f"{where}: condition '{condition}' {form}")
+        terms = [(-1.0 if m.group(1) == "-" else 1.0, m.group(2))]
+        terms += [(-1.0 if sign == "-" else 1.0, ref) for sign, ref in _TERM.findall(m.group(3))]
+        parsed, unit = [], None
+        for k, ref in terms:
+            actor_name, var = ref.split(".")
+            actor = self.bus.actors.get(actor_name)
+            if actor is None:
+                raise ConfigurationError(f"{where}: unknown actor '{actor_name}' in condition '{condition}'")
+            v = actor.variable_map().get(var)
+            if v is None or v.causality not in (Causality.output, Causality.local):
+                raise ConfigurationError(f"{where}: '{actor_name}.{var}' is not an output or local variable")
+            if unit is not None and v.unit != unit:
+                raise ConfigurationError(f"{where}: condition '{condition}' adds '{ref}' in {v.unit} to "
+                                         f"'{parsed[0][0]}.{parsed[0][1]}' in {unit}: the terms need one unit")
+            unit = v.unit
+            parsed.append((actor_name, var, k))
         try:
-            threshold = parse_quantity(rhs, v.unit)
+            threshold = parse_quantity(rhs, unit)
         except UnitError as exc:
             raise ConfigurationError(f"{where}: {exc}") from None
-        self.conditions.append(ConditionEvent(actor_name, var, op, threshold, name or condition,
+        simple = len(parsed) == 1 and parsed[0][2] == 1.0 and not absolute
+        self.conditions.append(ConditionEvent(parsed[0][0], parsed[0][1], op, threshold, name or condition,
                                               self._action(set, stop, where), parse_quantity(after, "s"),
-                                              True, condition))
+                                              True, condition, () if simple else tuple(parsed), absolute))
 
     # -- running ------------------------------------------------------------------------
     def _fmu_variant(self) -> "System":
