@@ -1,4 +1,4 @@
-"""Command line: ``cryocosim run | validate | describe | export``.
+"""Command line: ``cryocosim run | sweep | validate | describe | export``.
 
 Errors the user can act on print one line (``cryocosim: error: ...``) on stderr and exit with
 status 2 (bad input: a scenario, an option, a path — found before the run starts), 1 (a run
@@ -94,6 +94,51 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    from .checks import check_output_path
+    from .sweep import SweepFailures, failures, load_spec, run_sweep
+
+    spec = load_spec(args.spec)
+    if args.output:
+        output, where = args.output, "-o/--output"
+    elif spec.output:
+        output, where = spec.output, f"{args.spec}: key 'output'"
+    else:
+        output, where = f"results/{Path(args.spec).stem}.nc", ""
+    check_output_path(output, where)
+    if args.workers is not None and args.scheduler is not None:
+        raise ConfigurationError("--workers sizes a new local cluster; it cannot be used with --scheduler")
+    workers = None
+    if args.workers is not None:
+        workers = _number(args.workers, "--workers")
+        if workers < 1 or workers != int(workers):
+            raise ConfigurationError(f"--workers must be a whole number >= 1, got {args.workers!r}")
+        workers = int(workers)
+    try:
+        ds = run_sweep(spec, output, scheduler=args.scheduler, workers=workers, progress=not args.quiet,
+                       retry_failed=args.retry_failed)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        try:
+            import xarray as xr
+
+            with xr.open_dataset(output) as part:
+                status = f"{part.attrs['status']} (written to {output})"
+        except Exception:  # noqa: BLE001 - no partial result written
+            pass
+        print(f"cryocosim: {status}; the same command again computes the missing points", file=sys.stderr)
+        return 130
+    a = ds.attrs
+    print(f"wrote {output} ({a['points_total']} points: {a['points_done']} done, {a['points_failed']} failed; "
+          f"{a['points_computed']} computed, {a['points_cached']} from {output}.parts; "
+          f"{a['workers']} workers, {a['tasks']} tasks; wall time {a['wall_time_s']:.1f} s)")
+    if a["points_failed"]:
+        lines = failures(ds)
+        raise SweepFailures(f"{a['points_failed']} of {a['points_total']} points failed (first: {lines[0]}); "
+                            f"their errors are in {output} (variable 'error'); --retry-failed computes them again")
+    return 0
+
+
 def _cmd_validate(args) -> int:
     from . import scenario
 
@@ -169,6 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "at their start values, the plain explicit coupling); default: the scenario's")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
+    w = sub.add_parser("sweep", help="run a parameter sweep (a grid of points) on Dask")
+    w.add_argument("spec", help="sweep spec (TOML): function or scenario, [parameters], outputs")
+    w.add_argument("-o", "--output", help="result NetCDF file (default results/<spec>.nc); finished points "
+                                          "are kept in <output>.parts/ and a rerun computes only the missing")
+    w.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing Dask scheduler (tcp://host:8786); default: a local cluster sized to "
+                        "this machine; 'synchronous': in this process")
+    w.add_argument("--workers", metavar="N", help="local cluster size (default: the usable cores)")
+    w.add_argument("--retry-failed", action="store_true", help="compute the points that failed before again")
+    w.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    w.set_defaults(func=_cmd_sweep)
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("scenario", nargs="+")
     v.set_defaults(func=_cmd_validate)
