@@ -89,6 +89,7 @@ import numpy as np
 
 from . import __version__
 from .checks import check_output_path, check_time, describe
+from .scenario import _kind
 from .errors import ConfigurationError, CryocosimError
 from .units import UnitError, parse_quantity, parse_unit
 
@@ -364,20 +365,6 @@ class SweepSpec:
         text = json.dumps([self.digest, [[k, point[k]] for k in sorted(point)]], sort_keys=True,
                           default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__}"
 
 
 def _number(value: Any, where: str, unit: str | None = None) -> float:

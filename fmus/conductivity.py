@@ -213,18 +213,7 @@ class Conductor:
     def _k1(self, T: float) -> float:
         """d theta/dT of the Hermite interpolant: k at the nodes and within ~h^3 |d3k/dT3|
         between them (the derivative consistent with ``_theta1``, for Newton's method)."""
-        if not (T_MIN <= T <= T_MAX):
-            raise ValueError(f"{self.name}: T={T:g} K outside {T_MIN:g}-{T_MAX:g} K")
-        x = (T - T_MIN) / _H
-        j = int(x)
-        if j >= _N - 1:
-            j = _N - 2
-        s = x - j
-        y0, y1 = self._theta_l[j], self._theta_l[j + 1]
-        k0, k1 = self._k_l[j], self._k_l[j + 1]
-        s2 = s * s
-        return ((6 * s2 - 6 * s) * (y0 - y1) / _H + (3 * s2 - 4 * s + 1) * k0
-                + (3 * s2 - 2 * s) * k1)
+        return self._theta_k1(T)[1]
 
     def _theta_k1(self, T: float) -> tuple[float, float]:
         """(``_theta1(T)``, ``_k1(T)``) in one pass."""
