@@ -36,6 +36,11 @@ def plot_result(ds: xr.Dataset, path: str | Path, panels: list[list[str]] | None
                 ax.plot(t / scale, v.values, label=f"{name}")
         units = {ds[n].attrs.get("units", "") for n in names if n in ds}
         ax.set_ylabel(", ".join(sorted(units)))
+        values = [ds[n].values for n in names if n in ds]
+        lo = min((v.min() for v in values), default=0.0)
+        hi = max((v.max() for v in values), default=0.0)
+        if lo > 0.0 and hi > 20.0 * lo:       # positive over more than a decade: log axis
+            ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7, loc="best")
         for ev in events:

@@ -274,11 +274,14 @@ class ThermalStation(Actor):
     Energy balance, the energy E = m h_metal(T) as state (:class:`~.materials.Material`, NIST
     specific-heat fits, h = 0 at 4 K)::
 
-        dE/dt = heat_applied + heat_in - heat_out
+        dE/dt = heat_applied + heat_in + heat_rejected - heat_out
 
-    ``heat_in`` is the dewar's parasitic load (``Dewar.heat_*``), ``heat_out`` what the
-    refrigerator takes, ``heat_applied`` (tunable) a dissipation such as the amplifiers'.  With
-    the inputs held over a step the step is exact: E += h (heat_applied + heat_in - heat_out),
+    ``heat_in`` is the dewar's parasitic load (``Dewar.heat_*``), ``heat_rejected`` the heat a
+    gas stream gives up on the station (the J-T supply cooled on the 77 K and 15 K stations,
+    ``JTStage.heat_77`` / ``heat_15``), ``heat_out`` what the refrigerator takes (a GM stage's
+    ``capacity_*``), ``heat_applied`` (tunable) a dissipation such as the amplifiers'.  With
+    the inputs held over a step the step is exact: E += h (heat_applied + heat_in +
+    heat_rejected - heat_out),
     then T from the material's inverse h(T), so energy is conserved to round-off at any step.
 
     Below 4 K, the lower end of the NIST cp fits, cp is taken proportional to T (the electronic
@@ -295,6 +298,8 @@ class ThermalStation(Actor):
         Parameter("T_start", "K", 300.0, "initial temperature", min=1.0),
         Parameter("heat_applied", "W", 0.0, "heat dissipated on the station", tunable=True),
         Input("heat_in", "W", 0.0, "heat into the station (the dewar's load)"),
+        Input("heat_rejected", "W", 0.0, "heat rejected on the station by a gas stream (the J-T "
+              "supply); 0 if none"),
         Input("heat_out", "W", 0.0, "heat taken by the refrigerator"),
         Output("T", "K", 300.0, "station temperature"),
         Local("energy", "J", 0.0, "internal energy m h(T), zero at 4 K"),
@@ -332,7 +337,8 @@ class ThermalStation(Actor):
         return math.sqrt(T2) if T2 > 0.0 else 0.0
 
     def do_step(self, t: float, h: float) -> None:
-        energy = self.energy + h * (self.heat_applied + self.heat_in - self.heat_out)
+        energy = self.energy + h * (self.heat_applied + self.heat_in + self.heat_rejected
+                                    - self.heat_out)
         spec = energy / self.mass
         if not math.isfinite(spec):
             raise ModelError(f"actor '{self.name}': energy is not finite")

@@ -87,15 +87,17 @@ class JTStage(Actor):
     heat rejected to the two GM stations.  Refrigeration available at the station at temperature
     T (Fig. 13 / eq. 50): ``capacity`` = mdot (h(p_exhaust, T) - h5).
 
-    The 4 K station (copper, ``station_mass``; a pot of ``pot_volume``) at the exhaust pressure:
+    The 4 K station (copper, ``station_mass``; a pot of ``pot_volume``) at the exhaust pressure,
+    under the load Q = ``heat_load`` (input: the dewar's parasitics) + ``heat_applied`` (tunable
+    parameter: the experiment's dissipation, a heater; changed by events):
 
     * with liquid (``liquid_mass`` > 0) it sits at T_sat(p_exhaust) and the inventory changes as
-      dm/dt = (capacity - heat_load - heat_switch) / h_fg  (exact for a pot at constant pressure
+      dm/dt = (capacity - Q - heat_switch) / h_fg  (exact for a pot at constant pressure
       from which vapour leaves saturated, whatever the vapour hold-up; the return flow is
       mdot - (1 - rho_v/rho_l) dm/dt).  It fills during cool-down and boils off under overload;
       full (rho_l ``pot_volume``), the surplus liquid leaves with the return gas, whose enthalpy
       then follows from the station's energy balance;
-    * empty, its temperature follows C(T) dT/dt = heat_load - capacity(T) - heat_switch(T), the
+    * empty, its temperature follows C(T) dT/dt = Q - capacity(T) - heat_switch(T), the
       stream leaving at the station temperature; it starts to hold liquid when it reaches
       T_sat with refrigeration to spare.
 
@@ -140,7 +142,9 @@ class JTStage(Actor):
                   min=0.0, tunable=True),
         Input("T_77", "K", 77.0, "77 K (first GM stage) station temperature"),
         Input("T_15", "K", 15.0, "15 K (second GM stage) station temperature"),
-        Input("heat_load", "W", 0.0, "heat into the 4 K station"),
+        Parameter("heat_applied", "W", 0.0, "heat dissipated on the 4 K station (experiment, heater)",
+                  tunable=True),
+        Input("heat_load", "W", 0.0, "heat into the 4 K station (the dewar's parasitic load)"),
         Output("mdot", "kg/s", 0.0, "J-T mass flow", nominal=3e-4),
         Output("heat_77", "W", 0.0, "heat rejected to the 77 K station by the supply stream"),
         Output("heat_15", "W", 0.0, "heat rejected to the 15 K station (supply stream + switch)"),
@@ -156,6 +160,8 @@ class JTStage(Actor):
         Local("mass_in", "kg", 0.0, "helium that entered the station since the start"),
         Local("mass_out", "kg", 0.0, "helium that left the station since the start"),
         Local("T_return", "K", 300.0, "return gas temperature leaving X1 (point 10)"),
+        Local("T_rate", "K/s", 0.0, "station temperature change over the last step / step (0 while "
+              "it holds liquid)"),
     )
     default_step = 1.0
 
@@ -328,7 +334,8 @@ class JTStage(Actor):
             self.T = sat.T
         T4 = self._check_T(self.T_15, "T_15")
         h4 = self._hp.h(T4)
-        q_load = self.heat_load
+        q_load = self.heat_load + self.heat_applied
+        T_begin = self.T
         m_max = self._m_max()
         r = 1.0 - sat.rho_vapour / sat.rho_liquid
         mass_in = mass_out = removed = 0.0
@@ -385,6 +392,7 @@ class JTStage(Actor):
                              f"({left:g} s left; station at {self.T:g} K)")
         self.mass_in += mass_in
         self.mass_out += mass_out
+        self.T_rate = (self.T - T_begin) / h
         self.mdot_return = mass_out / h
         self.heat_removed = removed / h
         self._outputs(h7_wet)

@@ -387,7 +387,8 @@ def test_dewar_and_stations_run_in_the_engine_with_energy_bookkeeping():
     s = System("dewar warm-up")
     s.add("dewar", "cryocosim.fmus.dewar:Dewar", step=h)
     for name, T0, m in (("shield", 77.0, 5.0), ("stage", 15.0, 1.0), ("station", 4.2, 1.0)):
-        s.add(name, "cryocosim.fmus.dewar:ThermalStation", step=h, mass=m, T_start=T0, heat_out=0.0)
+        s.add(name, "cryocosim.fmus.dewar:ThermalStation", step=h, mass=m, T_start=T0, heat_out=0.0,
+              heat_rejected=0.0)
         s.connect(f"{name}.T", f"dewar.T_{name}")
         s.connect(f"dewar.heat_{name}", f"{name}.heat_in")
     ds = s.run(300.0, ordering="jacobi", output_interval=h)
@@ -416,7 +417,8 @@ def test_dewar_with_fixed_temperatures_in_the_engine():
 @pytest.mark.parametrize("cls,inputs", [
     (Dewar, {"T_shield": [77.0, 80.0, 90.0], "T_stage": [15.0, 15.5, 20.0],
              "T_station": [4.2, 4.4, 6.0]}),
-    (ThermalStation, {"heat_in": [0.2, 0.3, 0.1], "heat_out": [0.0, 5.0, 1.0]}),
+    (ThermalStation, {"heat_in": [0.2, 0.3, 0.1], "heat_rejected": [1.0, 0.0, 2.5],
+                      "heat_out": [0.0, 5.0, 1.0]}),
 ], ids=["Dewar", "ThermalStation"])
 def test_exports_as_fmu_and_runs_like_the_native_actor(cls, inputs, tmp_path):
     from fmpy.validation import validate_fmu
