@@ -61,9 +61,20 @@ class Actor:
         """Set a parameter, converting ``"0.5 atm"``-style strings to the declared unit."""
         var = self.variable_map().get(key)
         if var is None or var.causality not in (Causality.parameter, Causality.input):
-            known = ", ".join(v.name for v in self.variables if v.causality == Causality.parameter)
-            raise ParameterError(f"actor '{self.name}': unknown parameter '{key}' (parameters: {known})")
+            raise ParameterError(f"actor '{self.name}': unknown parameter '{key}' ({self._known_parameters(key)})")
         setattr(self, key, self.coerce(var, value))
+
+    def _known_parameters(self, key: str) -> str:
+        """The parameters to name beside an unknown ``key``: all of a short list; of a long one,
+        the close matches and where to find the rest (an error stays one readable line)."""
+        import difflib
+
+        names = [v.name for v in self.variables if v.causality == Causality.parameter]
+        if len(names) <= 12:
+            return f"parameters: {', '.join(names)}"
+        close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        return f"{hint}{len(names)} parameters: `cryocosim describe` lists them"
 
     def coerce(self, var: Variable, value: Any) -> Any:
         from .checks import MAX_MAGNITUDE, describe

@@ -12,7 +12,8 @@ Processes due at the same time run in a fixed order set by simpy event prioritie
 With Jacobi ordering an actor reads values as of ``t``; with Gauss–Seidel it also sees values
 published at ``t + h`` by actors stepped before it.  Condition events are checked at every
 monitor tick and located in time by linear interpolation between the two ticks that bracket the
-crossing (error O(h²) for smooth signals); they are logged in the results.
+crossing (error O(h²) for smooth signals; for a conjunction ``a and b``, of the clause that turned
+true last); they are logged in the results.
 
 The run advances in chunks; between chunks the whole system state (actors via
 ``get_state``/``set_state``, bus slots, clock) can be saved and restored — a rollback.
@@ -55,11 +56,26 @@ class TimeEvent:
 
 
 @dataclass
+class Clause:
+    """One comparison ``left <op> threshold`` of a condition: the left side is ``actor.var``, or,
+    with ``terms``, ``[abs](sum of coefficient * actor.var)`` (``hp.p - lp.p``, ``abs(a.x - b.x)``)."""
+
+    actor: str
+    var: str
+    op: str
+    threshold: float
+    terms: tuple = ()          # ((actor, var, coefficient), ...)
+    absolute: bool = False     # abs() of the sum
+
+
+@dataclass
 class ConditionEvent:
     """Fires when ``actor.var <op> threshold`` becomes true (edge-triggered, after ``arm_time``).
 
     ``terms`` generalises the left side to ``sign * [abs](sum of coefficient * actor.var)``
-    (``hp.p - lp.p``, ``abs(a.x - b.x)``); empty: ``actor.var`` alone."""
+    (``hp.p - lp.p``, ``abs(a.x - b.x)``); empty: ``actor.var`` alone.  ``also`` holds further
+    clauses (:class:`Clause`) joined to this first one by ``and``: the event fires when all of
+    them become true together."""
 
     actor: str
     var: str
@@ -72,6 +88,12 @@ class ConditionEvent:
     expression: str = ""
     terms: tuple = ()          # ((actor, var, coefficient), ...)
     absolute: bool = False     # abs() of the sum
+    also: tuple = ()           # (Clause, ...): further clauses joined by 'and'
+
+    @property
+    def clauses(self) -> tuple:
+        """All the clauses of the conjunction, this event's own first (it has a clause's fields)."""
+        return (self,) + tuple(self.also)
 
 
 class _StopRun(Exception):
@@ -129,7 +151,7 @@ class Master:
         self.next = {name: 0 for name in self.order}
         self.time_events: list[TimeEvent] = []
         self.conditions: list[ConditionEvent] = []
-        self._cond_prev: dict[int, tuple[int, float, bool]] = {}
+        self._cond_prev: dict[int, tuple] = {}  # i -> (t, clause values, all true, clause truths)
         self._fired: set[int] = set()
         self.recorder: Recorder | None = None
         self.columns: list[tuple[str, str]] = []
@@ -230,7 +252,7 @@ class Master:
         self.time_events.append(ev)
 
     def add_condition(self, ev: ConditionEvent) -> None:
-        if ev.op not in _OPS:
+        if any(c.op not in _OPS for c in ev.clauses):
             raise ConfigurationError(f"event '{ev.name}': operator must be one of {', '.join(_OPS)}")
         self.conditions.append(ev)
 
@@ -312,19 +334,35 @@ class Master:
         for i, c in enumerate(self.conditions):
             if i in self._fired and c.once:
                 continue
-            v = self._cond_value(c, t)
-            now = _OPS[c.op](v, c.threshold)
+            clauses = c.clauses
+            values = [self._clause_value(k, t) for k in clauses]
+            truths = [_OPS[k.op](v, k.threshold) for k, v in zip(clauses, values)]
+            now = all(truths)
             prev = self._cond_prev.get(i)
-            self._cond_prev[i] = (t, v, now)
+            self._cond_prev[i] = (t, values, now, truths)
             if prev is None or not now or prev[2] or t * res < c.arm_time:
                 continue
-            t0, v0, _ = prev
-            frac = (c.threshold - v0) / (v - v0) if v != v0 else 1.0
-            when = (t0 + min(max(frac, 0.0), 1.0) * (t - t0)) * res
+            t0, values0, _, truths0 = prev
+            # the conjunction turned true when the last of the clauses that turned true in this
+            # step did: interpolate each linearly, take the latest
+            frac = 0.0
+            for k, v0, v, was in zip(clauses, values0, values, truths0):
+                if not was:
+                    f = (k.threshold - v0) / (v - v0) if v != v0 else 1.0
+                    frac = max(frac, min(max(f, 0.0), 1.0))
+            when = (t0 + frac * (t - t0)) * res
             self._fired.add(i)
-            self._log(c.name, when, "condition", c.action, condition=c.expression, value=v,
-                      located_within=(t - t0) * res)
+            self._log(c.name, when, "condition", c.action, condition=c.expression,
+                      **self._logged_values(c, values), located_within=(t - t0) * res)
             self._apply(c.action, when, c.name)
+
+    @staticmethod
+    def _logged_values(c: ConditionEvent, values: list[float]) -> dict:
+        """The event log's ``value``: the left side (of the first clause); a conjunction also
+        logs ``values``, the left sides of all its clauses."""
+        if not c.also:
+            return {"value": values[0]}
+        return {"value": values[0], "values": list(values)}
 
     def _record(self, t: int) -> None:
         if self.recorder is not None:
@@ -803,20 +841,26 @@ class Master:
                 yield self._wait(env, h, priority)
 
     # -- condition events by rollback -----------------------------------------------------------------
-    def _cond_value(self, c: ConditionEvent, t: int) -> float:
-        """The left side of condition ``c`` at tick ``t``."""
+    def _clause_value(self, c: Clause | ConditionEvent, t: int) -> float:
+        """The left side of clause ``c`` at tick ``t``."""
         if not c.terms:
             return self.bus.value(c.actor, c.var, t)
         v = sum(k * self.bus.value(a, x, t) for a, x, k in c.terms)
         return abs(v) if c.absolute else v
 
+    def _cond_values(self, c: ConditionEvent, t: int) -> list[float]:
+        """The left sides of all the clauses of condition ``c`` at tick ``t``."""
+        return [self._clause_value(k, t) for k in c.clauses]
+
     def _condition_now(self, i: int, t: int) -> bool:
-        c = self.conditions[i]
-        return _OPS[c.op](self._cond_value(c, t), c.threshold)
+        """Whether condition ``i`` (all its clauses) holds at tick ``t``."""
+        return all(_OPS[k.op](self._clause_value(k, t), k.threshold) for k in self.conditions[i].clauses)
 
     def _update_condition_values(self, t: int) -> None:
         for i, c in enumerate(self.conditions):
-            self._cond_prev[i] = (t, self._cond_value(c, t), self._condition_now(i, t))
+            values = self._cond_values(c, t)
+            truths = [_OPS[k.op](v, k.threshold) for k, v in zip(c.clauses, values)]
+            self._cond_prev[i] = (t, values, all(truths), truths)
 
     def _crossings(self, t: int) -> list[int]:
         """Conditions that turned true since the last synchronisation (edge-triggered, armed)."""
@@ -863,9 +907,8 @@ class Master:
         for i in crossed:
             c = self.conditions[i]
             self._fired.add(i)
-            v = self._cond_value(c, hi)
-            self._log(c.name, hi * res, "condition", c.action, condition=c.expression, value=v,
-                      located_within=(hi - lo) * res)
+            self._log(c.name, hi * res, "condition", c.action, condition=c.expression,
+                      **self._logged_values(c, self._cond_values(c, hi)), located_within=(hi - lo) * res)
             fired.append(c)
         self._update_condition_values(hi)
         for c in fired:
