@@ -770,6 +770,44 @@ class HybridSI:
             "R_cv_b": self.r_cv_b * rscale,
         }
 
+    @classmethod
+    def from_groups(cls, beta: float, kappa: float, S: float, alpha: float, lam: float, chi: float,
+                    A_t: float, R_cv_f: float, R_cv_b: float = math.inf, gamma: float = 5.0 / 3.0, *,
+                    T_E: float = 90.0, V_E: float = 2e-5, frequency: float = 50.0,
+                    p_charge: float = 2e6, T_D: float | None = None,
+                    R_gas: float = 2077.1) -> "HybridSI":
+        """The SI set-up with the paper's dimensionless groups (eq. 5, 6, 25-29, inverted) at the
+        scales ``T_E`` [K], ``V_E`` [m^3], ``frequency`` [Hz] and ``p_charge`` [Pa] (the groups do
+        not fix them; the defaults are the scenario's); the dead space at ``T_D`` [K] (default
+        the mean of T_C and T_E).  ``from_groups(**g, ...).groups()`` returns ``g``."""
+        T_C = beta * T_E
+        T_L = T_E / chi
+        T_D = 0.5 * (T_C + T_E) if T_D is None else T_D
+        tau = 1.0 / frequency
+        rscale = V_E / (R_gas * T_E * tau)                                      # eq. 26
+        return cls(T_C=T_C, T_E=T_E, T_L=T_L, T_D=T_D, V_E=V_E, V_C=kappa * V_E,
+                   V_D=S * V_E * T_D / T_C, V_B=lam * V_E, phase=alpha, frequency=frequency,
+                   r_cv_f=R_cv_f / rscale, r_cv_b=R_cv_b / rscale,
+                   a_t=A_t * V_E / (tau * math.sqrt(gamma * R_gas * T_L)),      # eq. 27
+                   p_charge=p_charge, R_gas=R_gas, gamma=gamma)
+
+    def actor_parameters(self) -> dict[str, float]:
+        """This set-up as ``{"actor.parameter": SI value}`` overrides of the co-simulated cooler
+        (``scenarios/hybrid_stirling.toml``'s actors: stage, hp_valve, lp_valve, hp_buffer,
+        lp_buffer, turbine, hx), e.g. ``cryocosim.scenario.load(path, overrides)``."""
+        r_back = 0.0 if math.isinf(self.r_cv_b) else self.r_cv_b    # 0: the valve model's sealed
+        out = {"stage.T_compression": self.T_C, "stage.T_expansion": self.T_E,
+               "stage.T_dead": self.T_D, "stage.swept_volume_expansion": self.V_E,
+               "stage.swept_volume_compression": self.V_C, "stage.dead_volume": self.V_D,
+               "stage.phase": self.phase, "stage.frequency": self.frequency,
+               "stage.p_charge": self.p_charge, "turbine.area": self.a_t,
+               "hx.T_warm": self.T_E, "hx.T_load": self.T_L}
+        for side in ("hp", "lp"):
+            out.update({f"{side}_valve.r_forward": self.r_cv_f, f"{side}_valve.r_back": r_back,
+                        f"{side}_buffer.volume": self.V_B, f"{side}_buffer.temperature": self.T_E,
+                        f"{side}_buffer.p_start": self.p_charge})
+        return out
+
     def solve(self, **kwargs) -> dict:
         """:func:`cyclic_steady_state` of :meth:`groups`, plus SI results: cycle-mean powers
         [W] q_E_W, w_C_W, q_L_W, q_rg_W, q_rec_W (energy per cycle times p_charge V_E / tau),
