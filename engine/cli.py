@@ -1,4 +1,8 @@
-"""Command line: ``cryocosim run | sweep | validate | describe | export``.
+"""Command line: ``cryocosim run | sweep | validate | describe | export | export-system``.
+
+``run`` and ``validate`` take a TOML scenario or an SSP system (an ``.ssp`` package, a folder
+holding ``SystemStructure.ssd``, or the ``.ssd`` file: :mod:`cryocosim.ssp`); ``export-system``
+writes a scenario as an SSP package.
 
 Errors the user can act on print one line (``cryocosim: error: ...``) on stderr and exit with
 status 2 (bad input: a scenario, an option, a path — found before the run starts), 1 (a run
@@ -47,23 +51,48 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"cryocosim: warning: {message}", file=sys.stderr)
 
 
-def _cmd_run(args) -> int:
+def _load_system(args, command: str):
+    """A TOML scenario or an SSP system (``.ssp``, a folder with ``SystemStructure.ssd``, ``.ssd``)."""
+    from . import ssp
+    from .checks import check_step
+
+    overrides = _parse_sets(getattr(args, "set", None))
+    step = getattr(args, "step", None)
+    if ssp.is_ssp(args.scenario):
+        default_step = check_step(step, "--step") if step is not None else None
+        return ssp.load(args.scenario, overrides, "--set", default_step=default_step)
+    if step is not None:
+        raise ConfigurationError(f"--step applies to SSP systems only ({command} {args.scenario}: "
+                                 "a scenario gives every actor's step)")
     from . import scenario
+
+    return scenario.load(args.scenario, overrides, "--set")
+
+
+def _result_stem(path: str) -> str:
+    p = Path(path)
+    return p.parent.resolve().name if p.name == "SystemStructure.ssd" else p.stem
+
+
+def _cmd_run(args) -> int:
     from .checks import check_output_path, check_plot_path, check_run_length
 
-    overrides = _parse_sets(args.set)
-    system, settings = scenario.load(args.scenario, overrides, "--set")
+    system, settings = _load_system(args, "run")
     if args.stop_time is not None:
         stop = check_run_length(args.stop_time, system.steps, "--stop-time")
+    elif settings.stop_time is None:  # an SSP without DefaultExperiment stopTime
+        raise ConfigurationError(f"{args.scenario}: the SSD's <DefaultExperiment> gives no stopTime: "
+                                 "give --stop-time")
     else:
-        stop = settings.stop_time  # checked with the steps when the scenario was read
+        # checked with the steps when the scenario was read; an SSP's here
+        stop = check_run_length(settings.stop_time, system.steps, f"{args.scenario}: stop time")
     # paths first: a bad one is one line now, not a traceback after a long run
     if args.output:
         output, where = args.output, "-o/--output"
     elif settings.output:
         output, where = settings.output, f"{args.scenario}: [run]: key 'output'"
     else:
-        output, where = f"results/{Path(args.scenario).stem}.nc", ""
+        output, where = f"results/{_result_stem(args.scenario)}.nc", ""
     check_output_path(output, where)
     if args.plot:
         check_plot_path(args.plot, "--plot")
@@ -140,12 +169,15 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from . import scenario
+    from . import scenario, ssp
 
     status = 0
     for path in args.scenario:
         try:
-            system, _settings = scenario.validate(path)
+            if ssp.is_ssp(path):  # FMUs read (modelDescription), not instantiated
+                system, _settings = ssp.load(path)
+            else:
+                system, _settings = scenario.validate(path)
         except CryocosimError as exc:
             _error(exc)
             status = max(status, exc.exit_status)
@@ -196,11 +228,28 @@ def _cmd_export(args) -> int:
     return 0
 
 
+def _cmd_export_system(args) -> int:
+    from .checks import check_run_length
+    from .ssp import export_system
+
+    if args.scenario.lower().endswith((".ssp", ".ssd")):
+        raise ConfigurationError(f"export-system takes a TOML scenario, not an SSP ('{args.scenario}')")
+    system, settings = _load_system(args, "export-system")
+    stop = check_run_length(args.stop_time, system.steps, "--stop-time") if args.stop_time is not None else None
+    output = args.output or f"{Path(args.scenario).stem}.ssp"
+    path = export_system(system, output, settings, stop_time=stop, fmu_dir=args.fmu_dir,
+                         inline_parameters=args.inline_parameters)
+    n, m = len(system.bus.actors), len(system.bus.links)
+    print(f"wrote {path} ({n} component{'s' if n != 1 else ''}, {m} connection{'s' if m != 1 else ''}; "
+          f"libcosim: CosimExecution.from_ssp_file('{path}'); cryocosim run {path})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cryocosim", description="Co-simulation of cryogenic refrigerators from stepped actors and FMI 2.0 FMUs.")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="run a scenario file")
-    r.add_argument("scenario")
+    r = sub.add_parser("run", help="run a scenario file or an SSP system (.ssp, or a folder with SystemStructure.ssd)")
+    r.add_argument("scenario", help="TOML scenario, .ssp package, folder holding SystemStructure.ssd, or .ssd file")
     r.add_argument("-o", "--output", help="result NetCDF file (default results/<scenario>.nc)")
     r.add_argument("--plot", help="write a plot of the result (png, pdf, svg...)")
     r.add_argument("--fmu", action="store_true", help="run every actor as its exported FMU through fmpy")
@@ -212,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--iterate", action=argparse.BooleanOptionalAction, default=None,
                    help="iterate every communication step to convergence (--no-iterate: hold the inputs "
                         "at their start values, the plain explicit coupling); default: the scenario's")
+    r.add_argument("--step", metavar="TIME",
+                   help="SSP only: communication step of the components without a step annotation "
+                        "(osp:StepSizeHint); default: the SSD's base step, else each FMU's DefaultExperiment stepSize")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
     w = sub.add_parser("sweep", help="run a parameter sweep (a grid of points) on Dask")
@@ -225,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--retry-failed", action="store_true", help="compute the points that failed before again")
     w.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     w.set_defaults(func=_cmd_sweep)
-    v = sub.add_parser("validate", help="check scenario files without running them")
+    v = sub.add_parser("validate", help="check scenario files (or SSP systems) without running them")
     v.add_argument("scenario", nargs="+")
     v.set_defaults(func=_cmd_validate)
     d = sub.add_parser("describe", help="list a model's variables (no model: list the models)")
@@ -236,6 +288,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--all", action="store_true", help="export every registered model")
     e.add_argument("-o", "--output", default="build/fmus", help="output directory")
     e.set_defaults(func=_cmd_export)
+    x = sub.add_parser("export-system", help="export a scenario as an SSP 1.0 package (SystemStructure.ssd and "
+                                             "the actors' FMUs) for libcosim and other SSP masters")
+    x.add_argument("scenario", help="TOML scenario")
+    x.add_argument("-o", "--output", help="the package (default <scenario>.ssp); a name not ending in .ssp "
+                                          "writes an unpacked folder")
+    x.add_argument("--stop-time", metavar="TIME", help="DefaultExperiment stopTime (default: [run] stop_time)")
+    x.add_argument("--set", action="append", metavar="ACTOR.PARAM=VALUE", help="override a parameter")
+    x.add_argument("--fmu-dir", default="build/fmus", help="FMU cache: models are exported here when their "
+                                                           "sources changed (default build/fmus)")
+    x.add_argument("--inline-parameters", action="store_true",
+                   help="parameter values inline in SystemStructure.ssd (default: a resources/<actor>.ssv per actor)")
+    x.set_defaults(func=_cmd_export_system)
     return p
 
 
