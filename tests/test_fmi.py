@@ -8,6 +8,7 @@ exactly — the 1e-12 relative tolerance is only a safety margin.
 """
 import importlib
 import math
+import re
 import time
 import zipfile
 from importlib.metadata import entry_points
@@ -69,12 +70,14 @@ def test_model_description_has_units_state_and_experiment(lag_fmu):
     assert sv["tau"].get("variability") == "tunable" and sv["gain"].get("variability") == "fixed"
     assert "unit" not in sv["gain"].find("Real").attrib  # dimensionless
     assert sv["label"].find("String").get("start") == "lag"
-    assert sv["y"].get("initial") == "exact" and float(sv["y"].find("Real").get("start")) == 300.0
+    # outputs are calculated in initialisation mode: no start value (FMI 2.0)
+    assert sv["y"].get("initial") == "calculated" and sv["y"].find("Real").get("start") is None
     assert sv["dydt"].get("causality") == "local"
-    # the package and the fixture module travel inside the FMU
+    # the package and the fixture module travel inside the FMU, under build-unique names
+    shipped = {re.sub(r"_[0-9a-f]{12}(?=[./])", "", n, count=1) for n in names}
     assert {"resources/FirstOrderLag.py", "resources/fmi_fixture_actor.py",
             "resources/cryocosim/actor.py", "resources/cryocosim/fmi/slave.py",
-            "resources/cryocosim/fmus/__init__.py"} <= set(names)
+            "resources/cryocosim/fmus/__init__.py"} <= shipped
     assert not any("__pycache__" in n for n in names)
 
 
@@ -85,7 +88,7 @@ def test_loaded_class_mirrors_declarations(Lag):
     for v in Lag.variables:
         n = native[v.name]
         assert (v.causality, v.unit, v.type, v.tunable) == (n.causality, n.unit, n.type, n.tunable), v.name
-        if v.causality.value != "local":
+        if v.causality.value in ("parameter", "input"):  # outputs are calculated: no start value
             assert v.start == n.start
     assert Lag.default_step == FirstOrderLag.default_step
     assert Lag.variable_map()["tau"].min == 1e-6
@@ -199,7 +202,7 @@ def test_invalid_model_description_is_model_error(tmp_path, lag_fmu):
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "modelDescription.xml":
-                data = data.replace(b'initial="exact"', b'initial="calculated"')
+                data = data.replace(b'initial="calculated"', b'initial="exact"')  # no start
             dst.writestr(item, data)
     with pytest.raises(ModelError, match="Invalid.fmu.*invalid modelDescription") as err:
         load_fmu_actor_class(bad)
@@ -248,10 +251,21 @@ def test_registered_model_exports_and_validates(ep, tmp_path_factory):
                 for v in variables]
 
     assert signature(loaded.variables) == signature(cls.variables)
-    # start values cross the modelDescription exactly (a master that sets them passes the same
-    # doubles; 16 digits once lost the last bit of 1000 rpm in rad/s)
-    starts = lambda variables: {v.name: v.start for v in variables if v.causality.value != "local"}  # noqa: E731
+    # start values of parameters and inputs cross the modelDescription exactly (a master that
+    # sets them passes the same doubles; 16 digits once lost the last bit of 1000 rpm in rad/s)
+    starts = lambda variables: {v.name: v.start for v in variables  # noqa: E731
+                                if v.causality.value in ("parameter", "input")}
     assert starts(loaded.variables) == starts(cls.variables)
+    # outputs are calculated (no start value in the modelDescription): what the FMU reports after
+    # initialisation is what the native actor has after setup() and initialize_outputs()
+    outputs = [v.name for v in cls.variables if v.causality.value == "output"]
+    fmu, native = loaded(name="x"), cls(name="x")
+    fmu.setup()
+    fmu.end_initialization()
+    native.setup()
+    native.initialize_outputs(0.0)
+    assert {n: getattr(fmu, n) for n in outputs} == {n: getattr(native, n) for n in outputs}
+    fmu.terminate()
 
 
 _ISOLATED = r'''
@@ -269,7 +283,10 @@ except ImportError:
     pass
 import fmpy
 res = fmpy.simulate_fmu(FMU, stop_time=2.0, output_interval=0.5, start_values={"u": 310.0}, output=["y"])
-assert sys.modules["cryocosim"].__file__.endswith("resources/cryocosim/__init__.py")
+# the FMU's own copy of the package, under its build-unique name
+assert "cryocosim" not in sys.modules
+assert any(n.startswith("cryocosim_") and m.__file__.endswith(f"resources/{n}/__init__.py")
+           for n, m in list(sys.modules.items()) if "." not in n)
 print(repr(float(res["y"][-1])))
 '''
 

@@ -1,31 +1,50 @@
 """Export actor classes as FMI 2.0 co-simulation FMUs with pythonfmu.
 
 For an actor class ``C`` defined in module ``m``, :func:`export_fmu` writes into a temporary
-staging folder
+staging folder, and pythonfmu's builder then into the FMU's ``resources/`` folder:
 
-* ``C.py`` — a thin wrapper script::
+* ``C_<hash>.py`` — a thin wrapper script (``templates/wrapper.py.tmpl``), in essence::
 
-      from cryocosim.fmi.slave import make_slave_class
-      from m import C as _Actor
+      from cryocosim_<digest>.fmi.slave import make_slave_class
+      from m_<digest> import C as _Actor
       C = make_slave_class(_Actor)
 
-  (the only :class:`pythonfmu.Fmi2Slave` subclass in its namespace, which is how pythonfmu's
-  builder and its C++ loader find the model class);
-* ``cryocosim/`` — a copy of the whole package (engine, ``fmus`` and ``fmi`` sub-packages, no
-  ``__pycache__``), so the FMU runs in any FMI master whose Python has only the model's own
-  imports (numpy, scipy, CoolProp, pythonfmu).  The copy's ``__init__`` falls back to the actor
-  API alone when the engine's own dependencies (xarray, simpy...) are not installed there — the
-  package ``__init__`` itself is kept as ``_package_init.py``;
+  (``C`` is the only :class:`pythonfmu.Fmi2Slave` subclass in its namespace, which is how
+  pythonfmu's builder and its binary loader find the model class).  Before importing anything it
+  looks for the FMU's Python requirements (below): a missing one fails ``fmi2Instantiate`` with a
+  message naming the package (the FMI logger gets it when logging is on; standard error always).
+  After the actor it imports every other shipped module the model may import later (``PRELOAD``).
+* ``cryocosim_<digest>/`` — a copy of the whole package (engine, ``fmus`` and ``fmi``
+  sub-packages, no ``__pycache__``) under a **build-unique name**: every absolute import of
+  ``cryocosim`` in the copy is rewritten to ``cryocosim_<digest>`` (:func:`rewrite_imports`;
+  relative imports work unchanged), ``<digest>`` being the first 12 hex digits of
+  :func:`fmu_digest` (a SHA-256 over the shipped sources and the class's name).  Python caches
+  modules by name, so in one process (an FMI master running several FMUs, or the engine's own
+  ``run --fmu``) each FMU runs the code it ships, never a copy another FMU — or the installed
+  ``cryocosim`` — brought in first.  The copy's ``__init__`` falls back to the actor API alone
+  when the engine's own dependencies (xarray, simpy...) are not installed there — the package
+  ``__init__`` itself is kept as ``_package_init.py``;
 * the actor's module file (or its top-level package) when the actor lives outside ``cryocosim``,
+  renamed the same way (``m_<digest>``);
+* ``requirements.txt`` — the third-party Python packages the model imports (:func:`requirements`),
+  with the versions installed at export as lower bounds,
 
 and hands them to :meth:`pythonfmu.builder.FmuBuilder.build_FMU` with
-``canGetAndSetFMUstate=true``.  Everything ends up in the FMU's ``resources/`` folder.
+``canGetAndSetFMUstate=true``.  The builder imports the wrapper to write the modelDescription;
+the modules that import brings in under the shipped names are removed from ``sys.modules``
+afterwards (their files were in the staging folder).
 """
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import importlib
+import importlib.metadata
+import importlib.util
+import re
 import shutil
+import string
 import sys
 import tempfile
 from pathlib import Path
@@ -40,9 +59,15 @@ import cryocosim.fmus
 
 from ..errors import ConfigurationError
 
-__all__ = ["export_fmu", "export_all", "fmu_cache", "source_hash"]
+__all__ = ["export_fmu", "export_all", "fmu_cache", "source_hash", "fmu_digest", "requirements",
+           "rewrite_imports"]
 
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+_PACKAGE = "cryocosim"
+_DIGITS = 12  # hex digits of a digest in a module name (48 bits)
+_TEMPLATE = Path(__file__).parent / "templates" / "wrapper.py.tmpl"
+# Shipped by pythonfmu's builder inside every FMU (resources/pythonfmu): never a requirement.
+_EMBEDDED = frozenset({"pythonfmu"})
 
 
 def _package_dirs() -> list[tuple[str, Path]]:
@@ -53,12 +78,29 @@ def _package_dirs() -> list[tuple[str, Path]]:
             ("fmi", Path(cryocosim.fmi.__file__).parent)]
 
 
+def _package_files() -> list[tuple[str, Path]]:
+    """(path inside the shipped package, source file) of every file the package ships, sorted."""
+    files: dict[str, Path] = {}
+    root = _package_dirs()[0][1].resolve()
+    for sub, src in _package_dirs():
+        src = src.resolve()
+        if sub and src.is_relative_to(root):
+            continue  # inside the root folder: copied with it
+        for p in src.rglob("*"):
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"):
+                files[str(Path(sub) / p.relative_to(src))] = p
+    return sorted(files.items())
+
+
 # The shipped package's __init__: the full one when the master's Python has the engine's
 # dependencies (xarray, simpy...), else only what an actor needs (numpy/scipy/CoolProp suffice).
-_SHIPPED_INIT = '''"""cryocosim as shipped inside an FMU (generated by cryocosim.fmi.export).
+_SHIPPED_INIT = '''"""cryocosim {version} as shipped inside an FMU (generated by cryocosim.fmi.export).
 
-The package's own ``__init__`` is ``_package_init.py``; when the engine's run-time dependencies
-(xarray, simpy, ...) are missing in the FMI master's Python, only the actor API is provided.
+This package is cryocosim under a build-unique name, {name}: every absolute import of cryocosim in
+its modules was rewritten to that name, so several FMUs (and an installed cryocosim) can run in one
+Python process, each with its own code.  The package's own ``__init__`` is ``_package_init.py``;
+when the engine's run-time dependencies (xarray, simpy, ...) are missing in the FMI master's
+Python, only the actor API is provided.
 """
 __version__ = {version!r}
 
@@ -77,15 +119,134 @@ except ImportError:
 '''
 
 
-def _copy_package(dest: Path) -> None:
-    root = Path(cryocosim.__file__).parent
-    shutil.copytree(root, dest, ignore=_IGNORE)
-    for sub, src in _package_dirs()[1:]:
-        inside = src.resolve().is_relative_to(root.resolve())
-        if not inside and not (dest / sub).exists():
-            shutil.copytree(src, dest / sub, ignore=_IGNORE)
+# -- build-unique module names ------------------------------------------------------------------
+def _import_statements(tree: ast.AST, in_function: bool = False):
+    """(Import or ImportFrom node, inside a function) of every import statement, descending only
+    through statements (imports are statements: no need to visit expressions)."""
+    for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for child in getattr(tree, field, None) or ():
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                yield child, in_function
+            elif isinstance(child, (ast.stmt, ast.excepthandler)) or type(child).__name__ == "match_case":
+                yield from _import_statements(
+                    child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+
+def rewrite_imports(source: str, renames: dict[str, str]) -> str:
+    """``source`` with its absolute imports of the top-level modules in ``renames`` (old -> new
+    name) redirected to the new names; every other byte, and so every line number, unchanged.
+
+    ``from old.x import y`` becomes ``from new.x import y`` and ``import old.x as z`` becomes
+    ``import new.x as z``; a plain ``import old`` or ``import old.x``, which binds the name
+    ``old``, becomes ``import new as old`` or ``import new.x, new as old``.  Relative imports
+    are left alone (they work under any package name).
+    """
+    if not any(old in source for old in renames):
+        return source
+    edits: list[tuple[int, int, int, str]] = []  # (line, start byte, end byte, text)
+    lines = source.splitlines(keepends=True)
+    for node, _ in _import_statements(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top, dot, rest = alias.name.partition(".")
+                if top not in renames:
+                    continue
+                if alias.lineno != alias.end_lineno:
+                    raise ConfigurationError(f"cannot rewrite the import on line {alias.lineno}: "
+                                             f"'{alias.name}' continues on the next line")
+                new = renames[top] + dot + rest
+                if alias.asname:
+                    text = f"{new} as {alias.asname}"
+                elif not dot:
+                    text = f"{new} as {top}"
+                else:
+                    text = f"{new}, {renames[top]} as {top}"
+                edits.append((alias.lineno, alias.col_offset, alias.end_col_offset, text))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            top = node.module.partition(".")[0]
+            if top not in renames:
+                continue
+            line = lines[node.lineno - 1].encode("utf-8")
+            m = re.compile(rb"from\s+(" + re.escape(top.encode()) + rb")\b").match(line, node.col_offset)
+            if m is None:  # a line continuation between 'from' and the module: not rewritten
+                raise ConfigurationError(f"cannot rewrite the import on line {node.lineno}: "
+                                         f"{line.decode('utf-8').strip()}")
+            edits.append((node.lineno, m.start(1), m.end(1), renames[top]))
+    for lineno, start, end, text in sorted(edits, reverse=True):
+        raw = lines[lineno - 1].encode("utf-8")
+        lines[lineno - 1] = (raw[:start] + text.encode("utf-8") + raw[end:]).decode("utf-8")
+    return "".join(lines)
+
+
+def _digest(items: Iterable[tuple[str, bytes]], salt: str = "") -> str:
+    h = hashlib.sha256(f"cryocosim {cryocosim.__version__}\npythonfmu {pythonfmu.__version__}\n{salt}\n".encode())
+    for name, data in items:
+        h.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+    return h.hexdigest()
+
+
+def fmu_digest(actor_class: type) -> str:
+    """SHA-256 over everything an FMU of ``actor_class`` ships (the package, the actor's own
+    source) and the class's name: its first digits name the shipped modules
+    (``cryocosim_<digest>``, ``<module>_<digest>``).
+
+    One name per model and code: a Python process holds each shipped module once, loaded from
+    the folder the first instance of that FMU was extracted to, and a master may delete that
+    folder (fmpy's ``simulate_fmu`` does) while the modules stay in use.  The wrapper therefore
+    imports at once every shipped module the model may import later (``PRELOAD``), and no other
+    model's FMU ever looks for its modules under the same name."""
+    extra = _actor_source(actor_class)
+    files = [(f"{_PACKAGE}/{n}", p) for n, p in _package_files()]
+    if extra is not None:
+        files += [(f"{extra.name}/{n}", p) for n, p in _source_files(extra)]
+    return _digest(((n, p.read_bytes()) for n, p in files),
+                   salt=f"{actor_class.__module__}.{actor_class.__qualname__}")
+
+
+def _shipped_name(top: str, digest: str) -> str:
+    return f"{top}_{digest[:_DIGITS]}"
+
+
+def _placeholder(top: str) -> str:
+    return f"__cryocosim_shipped_name_of_{top}__"
+
+
+@functools.lru_cache(maxsize=1024)
+def _rewritten(path: str, stamp: tuple[int, int], tops: tuple[str, ...]) -> str:
+    """A source file with its imports of ``tops`` rewritten to placeholders (cached: every
+    export ships the same files, only the names differ)."""
+    return rewrite_imports(Path(path).read_text(encoding="utf-8"), {t: _placeholder(t) for t in tops})
+
+
+def _rewrite_file(src: Path, target: Path, renames: dict[str, str]) -> None:
+    st = src.stat()
+    text = _rewritten(str(src), (st.st_mtime_ns, st.st_size), tuple(sorted(renames)))
+    for old, new in renames.items():
+        text = text.replace(_placeholder(old), new)
+    target.write_text(text, encoding="utf-8")
+
+
+def _copy_package(dest: Path, renames: dict[str, str]) -> None:
+    name = renames[_PACKAGE]
+    for rel, src in _package_files():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.suffix == ".py":
+            _rewrite_file(src, target, renames)
+        else:
+            shutil.copy2(src, target)
     (dest / "__init__.py").rename(dest / "_package_init.py")
-    (dest / "__init__.py").write_text(_SHIPPED_INIT.format(version=cryocosim.__version__))
+    (dest / "__init__.py").write_text(_SHIPPED_INIT.format(version=cryocosim.__version__, name=name))
+
+
+def _copy_rewritten(src: Path, dest: Path, renames: dict[str, str]) -> None:
+    """Copy a module file or package folder, rewriting its absolute imports."""
+    if src.is_file():
+        _rewrite_file(src, dest, renames)
+        return
+    shutil.copytree(src, dest, ignore=_IGNORE)
+    for p in dest.rglob("*.py"):
+        _rewrite_file(src / p.relative_to(dest), p, renames)
 
 
 def _actor_source(actor_class: type) -> Path | None:
@@ -95,7 +256,7 @@ def _actor_source(actor_class: type) -> Path | None:
     if module == "__main__" or "<locals>" in actor_class.__qualname__:
         raise ConfigurationError(f"cannot export {where}: the class must be importable from a module")
     top = module.split(".")[0]
-    if top == "cryocosim":
+    if top == _PACKAGE:
         return None
     mod = sys.modules.get(top) or importlib.import_module(top)
     file = getattr(mod, "__file__", None)
@@ -105,14 +266,138 @@ def _actor_source(actor_class: type) -> Path | None:
     return path.parent if path.name == "__init__.py" else path
 
 
-def _wrapper_source(actor_class: type, name: str) -> str:
-    return (
-        f'"""FMI 2.0 co-simulation wrapper generated by cryocosim {cryocosim.__version__} '
-        f'for {actor_class.__module__}.{actor_class.__qualname__}."""\n'
-        "from cryocosim.fmi.slave import make_slave_class\n"
-        f"from {actor_class.__module__} import {actor_class.__qualname__} as _Actor\n\n"
-        f"{name} = make_slave_class(_Actor)\n"
-    )
+def _source_files(folder_or_file: Path) -> list[tuple[str, Path]]:
+    if folder_or_file.is_file():
+        return [(folder_or_file.name, folder_or_file)]
+    return sorted((str(p.relative_to(folder_or_file)), p) for p in folder_or_file.rglob("*.py")
+                  if "__pycache__" not in p.parts)
+
+
+# -- requirements ---------------------------------------------------------------------------------
+def _imports(path: Path, module: str, is_package: bool) -> list[tuple[str, bool]]:
+    """(absolute module name, inside a function) of every import statement in a source file;
+    ``from a import b`` gives ``a`` and ``a.b`` (b may be a submodule)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if is_package else module.rpartition(".")[0]
+    found: list[tuple[str, bool]] = []
+    for node, in_function in _import_statements(tree):
+        if isinstance(node, ast.Import):
+            found.extend((a.name, in_function) for a in node.names)
+            continue
+        if node.level:
+            base = package.split(".")
+            base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
+            head = ".".join(base + ([node.module] if node.module else []))
+        else:
+            head = node.module or ""
+        if head and head != "__future__":
+            found.append((head, in_function))
+            found.extend((f"{head}.{a.name}", in_function) for a in node.names if a.name != "*")
+    return found
+
+
+def _module_file(name: str) -> tuple[Path, bool] | None:
+    """(source file, is a package) of an importable project module, or None."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError, AttributeError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin), spec.submodule_search_locations is not None
+
+
+@functools.lru_cache(maxsize=None)
+def _distributions() -> dict[str, list[str]]:
+    return importlib.metadata.packages_distributions()
+
+
+def _closure(actor_class: type) -> tuple[list[str], set[str]]:
+    """(the project modules the model's code reaches, sorted; the third-party top-level modules
+    it imports): see :func:`requirements`."""
+    top = actor_class.__module__.split(".")[0]
+    project = {_PACKAGE, top}
+    model_prefixes = (f"{_PACKAGE}.fmus",) + (() if top == _PACKAGE else (top,))
+    start = [f"{_PACKAGE}.fmi.slave", actor_class.__module__]
+    seen: set[str] = set()
+    modules: set[str] = set()
+    third: set[str] = set()
+    while start:
+        name = start.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        located = _module_file(name)
+        if located is None:
+            continue
+        modules.add(name)
+        path, is_package = located
+        is_model = any(name == p or name.startswith(p + ".") for p in model_prefixes)
+        # importing a submodule runs its parent packages' __init__ first
+        parent = name.rpartition(".")[0]
+        if parent:
+            start.append(parent)
+        for imported, in_function in _imports(path, name, is_package):
+            head = imported.partition(".")[0]
+            if head in project:
+                start.append(imported)
+            elif head in sys.stdlib_module_names or head in _EMBEDDED or head == "__future__":
+                continue
+            elif is_model or not in_function:
+                third.add(head)
+    return sorted(modules, key=lambda m: (m.count("."), m)), third
+
+
+def requirements(actor_class: type) -> dict[str, str]:
+    """The third-party Python packages an exported FMU of ``actor_class`` imports: import name ->
+    requirement (``"CoolProp>=8.0.0"``, the version installed now as the lower bound).
+
+    Found statically from the wrapper's imports on: the import statements of the modules of the
+    package and of the actor's own source that the model's code reaches (module-level imports of
+    every such module; imports inside functions too in the model modules — ``cryocosim.fmus`` and
+    the actor's own source — where a model imports a heavy package lazily, as the gas properties
+    import CoolProp).  Inside the engine's own modules an import in a function serves an engine
+    feature (plots, result files) that an FMU does not use.  The standard library and pythonfmu
+    (which the builder ships inside every FMU) are not requirements.
+    """
+    result: dict[str, str] = {}
+    for top in sorted(_closure(actor_class)[1], key=str.lower):
+        dists = _distributions().get(top)
+        if not dists:
+            result[top] = top  # not from an installed distribution: named, without a version
+            continue
+        dist = dists[0]
+        try:
+            result[top] = f"{dist}>={importlib.metadata.version(dist)}"
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+            result[top] = dist
+    return result
+
+
+def _requirements_txt(actor_class: type, reqs: dict[str, str]) -> str:
+    lines = [f"# Python packages the FMU {actor_class.__name__} (cryocosim {cryocosim.__version__}) needs in",
+             "# the Python interpreter that runs it; lower bounds: the versions it was exported with.",
+             "#   python -m pip install -r requirements.txt",
+             "# (pythonfmu itself is shipped inside the FMU, in resources/pythonfmu.)"]
+    lines += sorted(reqs.values(), key=str.lower)
+    return "\n".join(lines) + "\n"
+
+
+# -- export -----------------------------------------------------------------------------------------
+def _wrapper_source(actor_class: type, name: str, renames: dict[str, str], reqs: dict[str, str]) -> str:
+    template = string.Template(_TEMPLATE.read_text(encoding="utf-8"))
+    shipped = lambda m: renames[m.split(".")[0]] + m[len(m.split(".")[0]):]  # noqa: E731
+    package, module = renames[_PACKAGE], shipped(actor_class.__module__)
+    modules = ", ".join(sorted(set(renames.values())))
+    preload = [shipped(m) for m in _closure(actor_class)[0]]
+    return template.substitute(
+        version=cryocosim.__version__, where=f"{actor_class.__module__}.{actor_class.__qualname__}",
+        name=name, model=name, package=package, module=module, qualname=actor_class.__qualname__,
+        modules=modules, requirements=repr(reqs), preload=_pretty_list(preload))
+
+
+def _pretty_list(items: list[str]) -> str:
+    return "[\n" + "".join(f"    {item!r},\n" for item in items) + "]"
 
 
 def export_fmu(actor_class: type, out_dir: str | Path = ".") -> Path:
@@ -121,36 +406,60 @@ def export_fmu(actor_class: type, out_dir: str | Path = ".") -> Path:
     if not name.isidentifier():
         raise ConfigurationError(f"cannot export class '{name}': its name is not an identifier")
     extra = _actor_source(actor_class)
-    script_module = name if (extra is None or extra.stem != name) else f"{name}_fmu"
+    digest = fmu_digest(actor_class)
+    top = actor_class.__module__.split(".")[0]
+    renames = {_PACKAGE: _shipped_name(_PACKAGE, digest)}
+    if extra is not None:
+        renames[top] = _shipped_name(extra.stem, digest)
+    reqs = requirements(actor_class)
+    wrapper = _wrapper_source(actor_class, name, renames, reqs)
+    script_module = f"{name}_{hashlib.sha256(wrapper.encode()).hexdigest()[:_DIGITS]}"
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     dest = out_dir / f"{name}.fmu"
 
     saved_path = list(sys.path)
-    had_module = script_module in sys.modules
+    before = set(sys.modules)
     with tempfile.TemporaryDirectory(prefix="cryocosim_fmu_") as tmp:
         staging = Path(tmp)
         script = staging / f"{script_module}.py"
-        script.write_text(_wrapper_source(actor_class, name))
-        _copy_package(staging / "cryocosim")
-        project_files = [staging / "cryocosim"]
+        script.write_text(wrapper, encoding="utf-8")
+        _copy_package(staging / renames[_PACKAGE], renames)
+        project_files = [staging / renames[_PACKAGE]]
         if extra is not None:
-            target = staging / extra.name
-            if extra.is_dir():
-                shutil.copytree(extra, target, ignore=_IGNORE)
-            else:
-                shutil.copy2(extra, target)
+            target = staging / (renames[top] + (extra.suffix if extra.is_file() else ""))
+            _copy_rewritten(extra, target, renames)
             project_files.append(target)
+        (staging / "requirements.txt").write_text(_requirements_txt(actor_class, reqs))
+        project_files.append(staging / "requirements.txt")
         importlib.invalidate_caches()
         try:
             FmuBuilder.build_FMU(script, dest=dest, project_files=project_files,
                                  canGetAndSetFMUstate=True)
         finally:
-            # pythonfmu's builder leaves the staging folder on sys.path and the script imported
+            # pythonfmu's builder leaves the staging folder on sys.path and the script imported;
+            # the shipped modules it imported from the staging folder go too (their files do)
             sys.path[:] = saved_path
-            if not had_module:
-                sys.modules.pop(script_module, None)
+            _forget_build_modules(set(sys.modules) - before, (script_module, *renames.values()))
     return dest
+
+
+def _forget_build_modules(new: set[str], tops: tuple[str, ...]) -> None:
+    """Drop the modules the builder imported from the staging folder (under the shipped names).
+
+    Their files are gone with the folder, so a later import must find the FMU's own copy.  Their
+    dictionaries are cleared as the interpreter does at exit: pythonfmu's build-time instances
+    (and the wrapper's module dicts, pinned by :func:`cryocosim.fmi.slave._pin_module_dict`)
+    would otherwise keep them and what they hold (CoolProp states) alive to the end."""
+    gone = sorted((m for m in new if m.split(".")[0] in tops), key=lambda m: -m.count("."))
+    dropped = [(m, sys.modules.pop(m)) for m in gone if m in sys.modules]
+    for name, module in dropped:
+        parent, _, leaf = name.rpartition(".")
+        owner = sys.modules.get(parent)
+        if owner is not None and getattr(owner, leaf, None) is module:
+            delattr(owner, leaf)  # a package that stays must not hand out the stale module
+    for _, module in dropped:
+        module.__dict__.clear()
 
 
 def export_all(classes: Iterable[type], out_dir: str | Path = ".") -> list[Path]:
@@ -159,19 +468,12 @@ def export_all(classes: Iterable[type], out_dir: str | Path = ".") -> list[Path]
 
 
 def source_hash(actor_class: type) -> str:
-    """SHA-256 over the package's .py files, the actor's own source and the pythonfmu version."""
+    """SHA-256 over the package's files, the actor's own source, the pythonfmu version and the
+    FMU's requirements (their installed versions are the FMU's lower bounds)."""
     h = hashlib.sha256()
     h.update(f"pythonfmu {pythonfmu.__version__}\n{actor_class.__module__}.{actor_class.__qualname__}\n".encode())
-    folders = [src for _, src in _package_dirs()]
-    extra = _actor_source(actor_class)
-    files: set[Path] = set()
-    for folder in folders + ([extra] if extra is not None and extra.is_dir() else []):
-        files.update(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
-    if extra is not None and extra.is_file():
-        files.add(extra)
-    for p in sorted(f.resolve() for f in files):
-        h.update(str(p.name).encode())
-        h.update(p.read_bytes())
+    h.update(fmu_digest(actor_class).encode())
+    h.update(repr(sorted(requirements(actor_class).items())).encode())
     return h.hexdigest()
 
 

@@ -10,9 +10,17 @@ causality   FMI causality / variability  notes
 parameter   parameter / tunable or fixed ``tunable`` from the declaration; set through
                                          :meth:`Actor.set_parameter` (bounds checked)
 input       input / continuous           discrete for Integer, Boolean and String
-output      output / continuous          ``initial="exact"`` with the declared start
+output      output / continuous          ``initial="calculated"`` (no start value),
+                                         listed in ``ModelStructure/InitialUnknowns``
 local       local / continuous           ``initial="calculated"`` (no start value)
 =========== ============================ ===========================================
+
+Every output is *calculated*: its value at the start is what the actor computes in
+:meth:`Actor.setup` and :meth:`Actor.initialize_outputs` from the parameters and inputs, not its
+declared start (a gas volume's pressure follows from its start temperature and density, a
+compressor's flow from its inlet state), so a master must read it from the FMU in initialisation
+mode instead of passing a declared start value on to the connected inputs.  The InitialUnknowns
+carry no ``dependencies`` attribute: each output may depend on every input and parameter.
 
 In initialisation mode the outputs are calculated on demand: reading one sets the actor up
 (:meth:`Actor.setup`, again after a parameter change) and recomputes its outputs from the inputs set
@@ -24,8 +32,12 @@ FMU state is the actor's complete :meth:`Actor.get_state` snapshot (pythonfmu's 
 hold only the registered variables and silently lose internal state on a rollback).
 
 The modelDescription gets FMI 2.0 ``<UnitDefinitions>`` built from :func:`cryocosim.units.parse_unit`,
-a ``unit`` on each ``<Real>`` (and declared ``min``/``max``), the actor's summary as description and a ``<DefaultExperiment>``
-whose ``stepSize`` is the actor's ``default_step``.
+a ``unit`` on each ``<Real>`` (and declared ``min``/``max``), the actor's summary as description, a
+``<DefaultExperiment>`` whose ``stepSize`` is the actor's ``default_step``, ``generationTool``
+naming cryocosim and its version, ``author``/``version``/``license`` from the package's metadata,
+the allowed values of a choice parameter in its description, and display units (``rpm`` for
+rad/s, ``bar`` and ``atm`` for Pa, ``L`` for m3, ``g/s`` for kg/s: :data:`DISPLAY_UNITS`; an actor
+class may choose others per variable with a ``display_units = {"p": "atm"}`` class attribute).
 """
 from __future__ import annotations
 
@@ -39,10 +51,21 @@ from pythonfmu.default_experiment import DefaultExperiment
 from pythonfmu.enums import Fmi2Causality, Fmi2Initial, Fmi2Status, Fmi2Variability
 from pythonfmu.variables import Boolean, Integer, Real, String
 
-from ..units import BASE, parse_unit
+from ..units import BASE, UnitError, parse_unit
 from ..variables import Causality, Variable
 
-__all__ = ["make_slave_class", "ActorSlave", "actor_description", "unit_definitions"]
+__all__ = ["make_slave_class", "ActorSlave", "actor_description", "unit_definitions",
+           "model_metadata", "DISPLAY_UNITS", "AUTHOR"]
+
+#: the FMU's ``author`` attribute
+AUTHOR = "cryocosim developers"
+#: display units offered per unit (the first is the variable's ``displayUnit``)
+DISPLAY_UNITS: Dict[str, tuple] = {
+    "rad/s": ("rpm",),
+    "Pa": ("bar", "atm"),
+    "m3": ("L",),
+    "kg/s": ("g/s",),
+}
 
 _SCALAR = {float: Real, int: Integer, bool: Boolean, str: String}
 _DIMENSIONLESS = ("", "1")
@@ -64,8 +87,17 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
-def unit_definitions(units) -> Element:
-    """``<UnitDefinitions>`` with one ``<Unit>``/``<BaseUnit>`` per unit string (in the given order)."""
+def _display_conversion(unit: str, display: str) -> tuple[float, float]:
+    """(factor, offset) of FMI 2.0's ``<DisplayUnit>``: value_display = factor * value_unit + offset."""
+    u, d = parse_unit(unit), parse_unit(display)
+    if not u.same_dimension(d):
+        raise UnitError(f"display unit '{display}' is not of the dimension of '{unit}'")
+    return u.factor / d.factor, (u.offset - d.offset) / d.factor
+
+
+def unit_definitions(units, display_units: Dict[str, list] | None = None) -> Element:
+    """``<UnitDefinitions>`` with one ``<Unit>``/``<BaseUnit>`` per unit string (in the given order)
+    and, per unit, a ``<DisplayUnit>`` for each name in ``display_units[unit]``."""
     node = Element("UnitDefinitions")
     for text in units:
         u = parse_unit(text)
@@ -76,7 +108,42 @@ def unit_definitions(units) -> Element:
         if u.offset != 0.0:
             attrib["offset"] = _fmt(u.offset)
         SubElement(unit, "BaseUnit", attrib)
+        for display in (display_units or {}).get(text, ()):
+            factor, offset = _display_conversion(text, display)
+            attrib = {"name": display, "factor": _fmt(factor)}
+            if offset != 0.0:
+                attrib["offset"] = _fmt(offset)
+            SubElement(unit, "DisplayUnit", attrib)
     return node
+
+
+def model_metadata() -> Dict[str, str]:
+    """``generationTool``, ``author``, ``version`` and ``license`` of the modelDescription, from the
+    installed distribution's metadata (the package's own version when it is not installed, as
+    inside an FMU)."""
+    from importlib import metadata
+
+    from .. import __version__ as version
+    import pythonfmu
+
+    license_ = "MIT"
+    try:
+        meta = metadata.metadata("cryocosim")
+        version = meta["Version"] or version
+        license_ = meta["License"] or meta.get("License-Expression") or license_
+    except metadata.PackageNotFoundError:
+        pass
+    return {"generationTool": f"cryocosim {version} (pythonfmu {pythonfmu.__version__})",
+            "author": AUTHOR, "version": version, "license": license_}
+
+
+def _described(var: Variable) -> str:
+    """The variable's description, with the allowed values of a choice parameter."""
+    text = var.description or ""
+    if var.choices:
+        allowed = ", ".join(str(c) for c in var.choices)
+        text = f"{text} (one of: {allowed})" if text else f"one of: {allowed}"
+    return text
 
 
 def _fmi_kind(var: Variable):
@@ -89,7 +156,7 @@ def _fmi_kind(var: Variable):
     if var.causality == Causality.input:
         return Fmi2Causality.input, time_varying, None
     if var.causality == Causality.output:
-        return Fmi2Causality.output, time_varying, Fmi2Initial.exact
+        return Fmi2Causality.output, time_varying, Fmi2Initial.calculated
     return Fmi2Causality.local, time_varying, None
 
 
@@ -151,7 +218,9 @@ class ActorSlave(Fmi2Slave):
                                       description=var.description or None, getter=getter, setter=setter)
         if initial is not None:
             kwargs["initial"] = initial
-        start = var.start if var.causality != Causality.local else None
+        # calculated (outputs, locals): no start value (FMI 2.0); the master reads it in
+        # initialisation mode
+        start = var.start if var.causality in (Causality.parameter, Causality.input) else None
         self.register_variable(scalar(name, start=start, **kwargs), nested=False)
 
     # -- FMI life cycle -------------------------------------------------------------------
@@ -202,10 +271,20 @@ class ActorSlave(Fmi2Slave):
     # -- modelDescription ---------------------------------------------------------------------
     def to_xml(self, model_options: Dict[str, str] = dict()) -> Element:
         root = super().to_xml(model_options)
+        for key, value in model_metadata().items():
+            root.set(key, value)
         declared = self.actor_class.variable_map()
+        chosen = dict(getattr(self.actor_class, "display_units", None) or {})
         units: list[str] = []
-        for sv in root.find("ModelVariables"):
+        displays: Dict[str, list] = {}
+        initial_unknowns: list[int] = []
+        for index, sv in enumerate(root.find("ModelVariables"), start=1):
             var = declared[sv.get("name")]
+            if var.causality == Causality.output:
+                initial_unknowns.append(index)
+            description = _described(var)
+            if description:
+                sv.set("description", description)
             number = sv.find("Real")
             if number is None:
                 number = sv.find("Integer")
@@ -229,10 +308,23 @@ class ActorSlave(Fmi2Slave):
             real.set("unit", unit)
             if unit not in units:
                 units.append(unit)
+            display = chosen.get(var.name) or (DISPLAY_UNITS.get(unit) or (None,))[0]
+            if display:
+                offered = displays.setdefault(unit, list(DISPLAY_UNITS.get(unit, ())))
+                if display not in offered:
+                    offered.append(display)
+                real.set("displayUnit", display)
         if units:
             children = list(root)
             at = children.index(root.find("CoSimulation")) + 1
-            root.insert(at, unit_definitions(units))
+            root.insert(at, unit_definitions(units, displays))
+        if initial_unknowns:
+            # every output is calculated in initialisation mode (no dependencies attribute:
+            # it may depend on every input and parameter)
+            structure = root.find("ModelStructure")
+            node = SubElement(structure, "InitialUnknowns")
+            for index in initial_unknowns:
+                SubElement(node, "Unknown", {"index": str(index)})
         return root
 
 
