@@ -121,8 +121,8 @@ class Recuperator(Actor):
         Parameter("metal_mass", "kg", 8.0, "mass of the wall metal", min=1e-9),
         Parameter("material", "1", "stainless_304", "wall material",
                   choices=("copper", "stainless_304", "aluminium_6061")),
-        Parameter("n_cells", "1", 20.0, "number of segments along the flow (the wall has "
-                  "n_cells + 1 nodes)", min=2.0),
+        Parameter("n_cells", "1", 20, "number of segments along the flow (the wall has "
+                  "n_cells + 1 nodes)", type=int, min=2),
         Parameter("T_start", "K", 300.0, "initial (uniform) metal temperature", min=1e-3),
         Parameter("dp_hot", "Pa", 0.0, "hot-side friction pressure drop at mdot_nominal "
                   "(quadratic in mdot; 0: none)", min=0.0),
@@ -158,9 +158,7 @@ class Recuperator(Actor):
     # -- set-up ---------------------------------------------------------------------------
     def setup(self) -> None:
         where = f"actor '{self.name}'"
-        n = int(round(self.n_cells))
-        if n != self.n_cells:
-            raise ParameterError(f"{where}: parameter 'n_cells' = {self.n_cells:g} is not a whole number")
+        n = self.n_cells                   # a whole number: the parameter's type is int
         for name in ("UA_hot", "UA_cold", "dp_hot", "dp_cold", "metal_mass"):
             value = getattr(self, name)
             if not (value >= 0.0 and math.isfinite(value)):
