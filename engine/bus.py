@@ -9,15 +9,82 @@ earlier in the same round).  Between producer updates the value is held (zero-or
 Connections are checked when made: both ends exist, the source is an output, the target an
 input, the units have the same dimension (a ``(scale, offset)`` conversion is precomputed), and
 no input is fed twice.  :meth:`Bus.check` then requires every input to be connected or set.
+
+Values of every FMI type travel on the bus: Real, Integer, Enumeration, Boolean and String.  The
+types of the two ends must agree (an Enumeration may feed an Integer and back), except where the
+connection asks for a conversion (``convert=True``: Real, Integer, Enumeration and Boolean into
+one another; a Real becomes the nearest integer, a number a Boolean when it is not zero).  A Real
+without a unit (``"1"``) may feed one with a unit and back: the value passes unchanged, with a
+warning naming the connection unless ``convert=True`` says it is meant.  Links between Reals read
+``value * scale + offset`` as always; a link of another type carries a :class:`_Convert` as its
+scale and :data:`_KEEP` as its offset, so the same expression applies its conversion and the
+Real path costs nothing more.
 """
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 
 from .actor import Actor
-from .errors import ConnectionError_
+from .errors import ConnectionError_, CryocosimWarning, ModelError
 from .units import UnitError, conversion
-from .variables import Causality
+from .variables import Causality, Variable
+
+_NUMERIC = ("Real", "Integer", "Enumeration", "Boolean")
+_RECORDED_TYPES = (float, int, bool, str)
+_INT32 = 2**31
+
+
+class _Convert:
+    """The ``scale`` of a link that is not Real to Real: ``value * conv`` is ``conv.fn(value)``
+    (Python tries ``conv.__rmul__`` once ``value``'s own multiplication declines)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __rmul__(self, value):
+        return self.fn(value)
+
+
+class _Keep:
+    """The ``offset`` of such a link: ``value + _KEEP`` is ``value`` of any type."""
+
+    __slots__ = ()
+
+    def __radd__(self, value):
+        return value
+
+
+_KEEP = _Keep()
+
+
+def _same(value):
+    return value
+
+
+def _to_integer(where: str):
+    def fn(value):
+        if isinstance(value, float):
+            if not math.isfinite(value) or abs(value) >= _INT32:
+                raise ModelError(f"{where}: {value!r} cannot be converted to an Integer (32 bits)")
+            return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+        return int(value)
+    return fn
+
+
+def _converter(va: Variable, vb: Variable, where: str) -> _Convert:
+    """The conversion of a link from ``va`` to ``vb`` (not both Real)."""
+    a, b = va.type_name, vb.type_name
+    if a == b or {a, b} == {"Integer", "Enumeration"}:
+        return _Convert(_same)
+    if b == "Real":
+        return _Convert(float)
+    if b == "Boolean":
+        return _Convert(lambda value: value != 0)
+    return _Convert(_to_integer(where))
 
 
 class Slot:
@@ -47,6 +114,8 @@ class Link:
     scale: float = 1.0
     offset: float = 0.0
     where: str = ""
+    #: the user asked for a type conversion (or accepts a unitless end) on this link
+    convert: bool = False
 
 
 class Bus:
@@ -57,6 +126,8 @@ class Bus:
         self.links: list[Link] = []
         self.fixed_inputs: set[tuple[str, str]] = set()
         self.slots: dict[tuple[str, str], Slot] = {}
+        #: one-line warnings about connections (a Real without a unit fed to one with a unit...)
+        self.warnings: list[str] = []
 
     # -- building -----------------------------------------------------------------------
     def add(self, actor: Actor) -> Actor:
@@ -80,8 +151,11 @@ class Bus:
             raise ConnectionError_(f"{where}actor '{actor_name}' has no variable '{var_name}' (inputs/outputs: {names})")
         return actor, var_name, var
 
-    def connect(self, src: str, dst: str, where: str = "") -> Link | list[Link]:
-        """Connect ``"actor.output"`` to ``"actor.input"`` (or two ports, ``"actor.port"``)."""
+    def connect(self, src: str, dst: str, where: str = "", convert: bool = False) -> Link | list[Link]:
+        """Connect ``"actor.output"`` to ``"actor.input"`` (or two ports, ``"actor.port"``).
+
+        ``convert=True`` allows a conversion between Real, Integer, Enumeration and Boolean, and
+        accepts a Real without a unit on one end and with a unit on the other without a warning."""
         where = f"{where}: " if where else ""
         a, a_var, av = self._resolve(src, where)
         b, b_var, bv = self._resolve(dst, where)
@@ -91,18 +165,37 @@ class Bus:
             raise ConnectionError_(f"{where}'{src}' is not an output (it is a {av.causality.value})")
         if bv.causality != Causality.input:
             raise ConnectionError_(f"{where}'{dst}' is not an input (it is a {bv.causality.value})")
-        if av.type is not bv.type:
-            raise ConnectionError_(f"{where}'{src}' -> '{dst}': type mismatch {av.type.__name__} vs {bv.type.__name__}")
-        try:
-            scale, offset = conversion(av.unit, bv.unit)
-        except UnitError as exc:
-            raise ConnectionError_(f"{where}'{src}' -> '{dst}': {exc}") from None
+        ta, tb = av.type_name, bv.type_name
+        scale, offset = 1.0, 0.0
+        if av.type is float and bv.type is float:
+            try:
+                scale, offset = conversion(av.unit, bv.unit)
+            except UnitError as exc:
+                unitless = [u for u in (av.unit, bv.unit) if u in ("", "1")]
+                if len(unitless) != 1:
+                    raise ConnectionError_(f"{where}'{src}' -> '{dst}': {exc}") from None
+                if not convert:
+                    self._warn(f"{where}'{src}' [{av.unit}] -> '{dst}' [{bv.unit}]: a Real without a unit is "
+                               f"connected to one in '{av.unit if bv.unit in ('', '1') else bv.unit}'; the value "
+                               "passes unchanged (convert = true on the connection accepts it without this warning)")
+        elif not (ta == tb or {ta, tb} == {"Integer", "Enumeration"}):
+            if not (convert and ta in _NUMERIC and tb in _NUMERIC):
+                how = ("pass convert=True (convert = true in a [[connect]] table) to convert it"
+                       if ta in _NUMERIC and tb in _NUMERIC else "a String connects only to a String")
+                raise ConnectionError_(f"{where}'{src}' ({ta}) -> '{dst}' ({tb}): the types differ; {how}")
+        elif ta == tb == "Enumeration" and set(av.items) != set(bv.items):
+            self._warn(f"{where}'{src}' -> '{dst}': the two Enumerations have different items "
+                       f"({_items(av)} vs {_items(bv)}); the values pass as integers")
         for link in self.links:
             if (link.dst, link.dst_var) == (b.name, b_var):
                 raise ConnectionError_(f"{where}input '{dst}' is already fed by '{link.src}.{link.src_var}'")
-        link = Link(a.name, a_var, b.name, b_var, scale, offset, where.rstrip(": "))
+        link = Link(a.name, a_var, b.name, b_var, scale, offset, where.rstrip(": "), bool(convert))
         self.links.append(link)
         return link
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        warnings.warn(message, CryocosimWarning, stacklevel=4)
 
     def connect_ports(self, src: str, dst: str, where: str = "") -> list[Link]:
         """Connect two physical ports: each role present in both is connected from the side
@@ -144,16 +237,29 @@ class Bus:
 
     # -- running ------------------------------------------------------------------------
     def recorded(self) -> list[tuple[str, str]]:
-        """(actor, variable) of every output and local Real, in the order they are recorded."""
+        """(actor, variable) of every output and local (Real, Integer, Enumeration, Boolean,
+        String), in the order they are recorded."""
         return [(actor.name, v.name) for actor in self.actors.values() for v in actor.variables
-                if v.causality in (Causality.output, Causality.local) and v.type is float]
+                if v.causality in (Causality.output, Causality.local) and v.type in _RECORDED_TYPES]
+
+    def is_real(self, link: Link) -> bool:
+        """Whether both ends of ``link`` are Reals."""
+        return (self.actors[link.src].variable_map()[link.src_var].type is float
+                and self.actors[link.dst].variable_map()[link.dst_var].type is float)
 
     def build_slots(self) -> None:
         """Create one slot per output (after actors' setup so start outputs are published)."""
         self.slots = {(a, v): Slot(getattr(self.actors[a], v)) for a, v in self.recorded()}
         self.in_links: dict[str, list] = {name: [] for name in self.actors}
         for l in self.links:
-            self.in_links[l.dst].append((self.slots[(l.src, l.src_var)], l.dst_var, l.scale, l.offset))
+            slot = self.slots[(l.src, l.src_var)]
+            if self.is_real(l):
+                self.in_links[l.dst].append((slot, l.dst_var, l.scale, l.offset))
+            else:
+                va = self.actors[l.src].variable_map()[l.src_var]
+                vb = self.actors[l.dst].variable_map()[l.dst_var]
+                conv = _converter(va, vb, f"connection '{l.src}.{l.src_var}' -> '{l.dst}.{l.dst_var}'")
+                self.in_links[l.dst].append((slot, l.dst_var, conv, _KEEP))
         self.out_slots: dict[str, list] = {name: [] for name in self.actors}
         for (name, var), slot in self.slots.items():
             self.out_slots[name].append((var, slot))
@@ -181,3 +287,7 @@ class Bus:
         for k, (value, t_valid, prev) in snap.items():
             s = self.slots[k]
             s.value, s.t_valid, s.prev = value, t_valid, prev
+
+
+def _items(var: Variable) -> str:
+    return ", ".join(f"{name}={value}" for name, value in var.items)

@@ -111,7 +111,10 @@ def _cmd_run(args) -> int:
     if args.iterate is not None:
         options["iterate"] = args.iterate
     # the file is the result: no Dataset (and no xarray import) unless a plot is asked for
-    rec = system.run(stop, output=output, progress=not args.quiet, fmu=args.fmu, dataset=False, **options)
+    try:
+        rec = system.run(stop, output=output, progress=not args.quiet, fmu=args.fmu, dataset=False, **options)
+    finally:
+        system.release()        # the run is over: terminate and free the FMUs now, not at exit
     print(f"wrote {output} ({len(rec.times)} records, {len(rec.columns)} variables; "
           f"{rec.attrs['status']}; wall time {rec.attrs['wall_time_s']:.1f} s)")
     for ev in events_of(rec):

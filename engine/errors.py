@@ -34,6 +34,25 @@ class ModelError(CryocosimError):
     """A model failed during the run (an FMU error, a fluid state outside the property range...)."""
 
 
+class ActorTerminated(CryocosimError):
+    """An actor ended the simulation itself (an FMU whose ``fmi2DoStep`` returned fmi2Discard with
+    ``fmi2Terminated`` true): the master ends the run cleanly.  ``actor`` names it, ``time`` is the
+    time it reached (s; the FMU's ``fmi2LastSuccessfulTime``), ``fmu`` the FMU file's name."""
+
+    exit_status = 0
+
+    # simpy re-raises a process's exception rebuilt from its args: everything is kept in them
+    def __init__(self, message, actor=None, time=None, fmu=None):
+        super().__init__(message, actor, time, fmu)
+
+    actor = property(lambda self: self.args[1])
+    time = property(lambda self: self.args[2])
+    fmu = property(lambda self: self.args[3])
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class SimulationError(CryocosimError):
     """A run that stopped midway; ``result_path`` holds everything computed up to ``time``."""
 

@@ -17,6 +17,10 @@ true last); they are logged in the results.
 
 The run advances in chunks; between chunks the whole system state (actors via
 ``get_state``/``set_state``, bus slots, clock) can be saved and restored — a rollback.
+
+An actor that ends the simulation itself (an FMU returning fmi2Discard with ``fmi2Terminated``,
+raised as :class:`~cryocosim.errors.ActorTerminated`) ends the run cleanly at the start of the
+step it refused: the event log gets an entry of kind ``terminated`` and ``terminated_by`` names it.
 """
 from __future__ import annotations
 
@@ -31,9 +35,9 @@ import numpy as np
 import simpy
 from simpy.events import Event
 
-from .bus import Bus
+from .bus import _KEEP, Bus
 from .checks import RESOLUTION
-from .errors import ConfigurationError, CryocosimError, ModelError, SetupError
+from .errors import ActorTerminated, ConfigurationError, CryocosimError, ModelError, SetupError
 from .results import Recorder
 from .stepcontrol import StepControl, weighted_change
 
@@ -157,6 +161,8 @@ class Master:
         self.columns: list[tuple[str, str]] = []
         self.output_ticks = 0
         self.stopped_by: str | None = None
+        #: (actor, FMU file name, time in s) of an actor that ended the simulation itself
+        self.terminated_by: tuple[str, str | None, float] | None = None
         self.wall_time = 0.0
         self.steps_taken = 0
         self.warnings: list[str] = []
@@ -225,7 +231,9 @@ class Master:
             for key, old in before:
                 new = slots[key].value
                 if new != old:
-                    change = abs(new - old) / max(abs(new), abs(old))
+                    # a String that changes has not converged; numbers by their relative change
+                    change = math.inf if isinstance(new, str) or isinstance(old, str) \
+                        else abs(new - old) / max(abs(new), abs(old))
                     if not change <= tol and not (change <= worst_change):
                         worst, worst_change = key, change
             if worst is None:
@@ -297,6 +305,9 @@ class Master:
             bus.read_inputs(name, t + h if gs else t)
             try:
                 actor.do_step(t / tps, h / tps)
+            except ActorTerminated as exc:
+                self._actor_terminated(name, exc, t)
+                raise _StopRun() from None
             except Exception as exc:
                 raise _step_error(name, t / tps, exc) from exc
             bus.publish(name, t + h)
@@ -304,6 +315,16 @@ class Master:
             t += h
             self.next[name] = t
             yield self._wait(env, h, priority)
+
+    def _actor_terminated(self, name: str, exc: ActorTerminated, t: int) -> None:
+        """Actor ``name`` ended the simulation in its step from tick ``t``: log it; the run ends
+        at ``t``, the last time every actor has reached (the caller stops the run)."""
+        when = exc.time if exc.time is not None else t / self.ticks_per_second
+        label = f"{name} terminated"
+        self.stopped_by = label
+        self.terminated_by = (name, exc.fmu, when)
+        self._log(label, when, "terminated", Action(stop=True), actor=name, fmu=exc.fmu,
+                  run_end=t / self.ticks_per_second, message=str(exc))
 
     def _apply(self, action: Action, when: float, name: str) -> None:
         for (actor_name, var), value in action.set.items():
@@ -499,7 +520,8 @@ class Master:
         self._rtol = rtol
         self._it_rtol = control.iteration_rtol()
         # coupled outputs: the error of the hold is measured on them; iteration works on them
-        coupled = {(l.src, l.src_var) for l in self.bus.links}
+        real = [l for l in self.bus.links if self.bus.is_real(l)]
+        coupled = {(l.src, l.src_var) for l in real}
         self._coupled = sorted(coupled, key=lambda k: (self.order.index(k[0]), k[1]))
         self._checked: dict[str, list] = {n: [] for n in self.order}
         self._atol: dict[tuple[str, str], float] = {}
@@ -513,8 +535,12 @@ class Master:
         index = {k: j for j, k in enumerate(self._coupled)}
         self._inputs_of = {n: [] for n in self.order}
         self._outputs_of = {n: [] for n in self.order}
-        for l in self.bus.links:
+        for l in real:
             self._inputs_of[l.dst].append((l.dst_var, index[(l.src, l.src_var)], l.scale, l.offset))
+        # links of other types (Integer, Boolean, String...) are not iterated: an actor run from
+        # the saved state holds them at their values at the start of the step (on the bus then)
+        self._held_of = {n: [x for x in self.bus.in_links[n] if x[3] is _KEEP]
+                         for n in self.order} if len(real) < len(self.bus.links) else {}
         for j, (a, v) in enumerate(self._coupled):
             self._outputs_of[a].append((j, v))
         self._sources_of = {n: sorted({j for _, j, _, _ in self._inputs_of[n]}) for n in self.order}
@@ -585,6 +611,11 @@ class Master:
                         progress(self.t * self.resolution, now - t_wall, step=self.last_step * self.resolution)
         except _StopRun:
             pass
+        except ActorTerminated as exc:
+            # an actor ended the simulation in the macro step from snap's time: the run ends there
+            self.bus.restore(snap["bus"])
+            self.t = snap["t"]
+            self._actor_terminated(exc.actor or "?", exc, self.t)
         finally:
             if self.recorder is not None and (not self.recorder.times
                                               or self.recorder.times[-1] < self.t * self.resolution - 0.5 * self.resolution):
@@ -758,6 +789,9 @@ class Master:
         actor.set_state(state)
         for var, j, scale, offset in self._inputs_of[name]:
             setattr(actor, var, u[j] * scale + offset)
+        if self._held_of:
+            for slot, var, conv, keep in self._held_of[name]:
+                setattr(actor, var, slot.value * conv + keep)
         tps = self.ticks_per_second
         step = self._ratio[name] * hf
         t = t0
@@ -765,6 +799,8 @@ class Master:
             h = min(step, t1 - t)
             try:
                 actor.do_step(t / tps, h / tps)
+            except ActorTerminated:
+                raise  # ends the run (_run_macro)
             except Exception as exc:
                 err = _step_error(name, t / tps, exc)
                 if self._reject_above:  # retried at a smaller step; raised if it fails there too
@@ -823,6 +859,8 @@ class Master:
             bus.read_inputs(name, t + h if gs else t)
             try:
                 actor.do_step(t / tps, h / tps)
+            except ActorTerminated:
+                raise  # ends the run (_run_macro)
             except Exception as exc:
                 err = _step_error(name, t / tps, exc)
                 if self._reject_above:  # retried at a smaller step; raised if it fails there too

@@ -12,10 +12,17 @@ import xarray as xr  # noqa: E402
 from .results import events_of  # noqa: E402
 
 
+def _plottable(var: xr.DataArray) -> bool:
+    """Numbers and booleans are drawn against time; strings are not."""
+    return var.dtype.kind in "biuf"
+
+
 def default_panels(ds: xr.Dataset, max_panels: int = 6) -> list[list[str]]:
-    """Group the variables by unit (most populated units first)."""
+    """Group the numeric variables by unit (most populated units first)."""
     groups: dict[str, list[str]] = {}
     for name, var in ds.data_vars.items():
+        if not _plottable(var):
+            continue
         groups.setdefault(var.attrs.get("units", "1"), []).append(name)
     ordered = sorted(groups.values(), key=len, reverse=True)
     return [g[:8] for g in ordered[:max_panels]]
@@ -30,13 +37,12 @@ def plot_result(ds: xr.Dataset, path: str | Path, panels: list[list[str]] | None
     fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.4 * len(panels) + 0.6), sharex=True, squeeze=False)
     events = events_of(ds)
     for ax, names in zip(axes[:, 0], panels):
+        names = [n for n in names if n in ds and _plottable(ds[n])]
         for name in names:
-            if name in ds:
-                v = ds[name]
-                ax.plot(t / scale, v.values, label=f"{name}")
-        units = {ds[n].attrs.get("units", "") for n in names if n in ds}
+            ax.plot(t / scale, ds[name].values, label=f"{name}")
+        units = {ds[n].attrs.get("units", "") for n in names}
         ax.set_ylabel(", ".join(sorted(units)))
-        values = [ds[n].values for n in names if n in ds]
+        values = [ds[n].values.astype(float) for n in names]
         lo = min((v.min() for v in values), default=0.0)
         hi = max((v.max() for v in values), default=0.0)
         if lo > 0.0 and hi > 20.0 * lo:       # positive over more than a decade: log axis

@@ -10,7 +10,8 @@ Layout::
                 convergence), iteration_tolerance, max_iterations, relaxation
     [defaults]  parameters given to every actor that declares them (e.g. fluid = "argon")
     [[actor]]   name, model, step, [actor.parameters]
-    [[connect]] from = "a.out", to = "b.in" | ["b.in", "c.in"]
+    [[connect]] from = "a.out", to = "b.in" | ["b.in", "c.in"], convert = true|false (between
+                Real, Integer, Boolean and Enumeration, or from a unitless Real to one with a unit)
     [[event]]   name, at = time | when = "actor.var < value [unit]", after, set = {...}, stop
     [plot]      panels = [["a.x", "b.y"], ...]
     extends = "base.toml"   take the base scenario, then merge this file into it: tables are
@@ -48,7 +49,7 @@ _STEP_CONTROL = {"tolerance", "abs_tolerance", "nominal", "min_step", "max_step"
                  "max_iterations", "relaxation", "event_tolerance"}
 _RUN = {"stop_time", "ordering", "output_interval", "output", "order"} | _STEP_CONTROL
 _ACTOR = {"name", "model", "step", "parameters"}
-_CONNECT = {"from", "to"}
+_CONNECT = {"from", "to", "convert"}
 _EVENT = {"name", "at", "when", "after", "set", "stop"}
 _PLOT = {"panels"}
 _ORDERINGS = ("gauss-seidel", "jacobi")
@@ -237,6 +238,8 @@ def check_document(data: Any, source: str, complete: bool = True) -> None:
         to = _require(table, "to", where)
         if not (isinstance(to, str) or isinstance(to, list) and to and all(isinstance(t, str) for t in to)):
             raise _bad_type(where, "to", "a string or a non-empty array of strings", to)
+        if "convert" in table and not isinstance(table["convert"], bool):
+            raise _bad_type(where, "convert", "true or false", table["convert"])
 
     for i, table in enumerate(_tables(data, "event", source), 1):
         name = table.get("name")
@@ -443,7 +446,7 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
         src, dsts = table["from"], table["to"]
         for dst in [dsts] if isinstance(dsts, str) else dsts:
             try:
-                system.connect(src, dst)
+                system.connect(src, dst, convert=table.get("convert", False))
             except CryocosimError as exc:
                 raise ConfigurationError(f"{where}: {' '.join(str(exc).split())}") from None
 

@@ -299,8 +299,8 @@ def export_system(system: "System", path: str | Path, settings: "RunSettings | N
         for link in system.bus.links:
             attrib = {"startElement": link.src, "startConnector": link.src_var,
                       "endElement": link.dst, "endConnector": link.dst_var}
-            numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (link.scale, link.offset))
-            if not numeric:  # a conversion between FMI types: SSP connects variables of one type
+            numeric = system.bus.is_real(link)
+            if link.convert and not numeric:  # between FMI types: SSP connects variables of one type
                 warnings.warn(f"export-system: connection {link.src}.{link.src_var} -> {link.dst}.{link.dst_var} "
                               "converts between types: written as a plain connection, which SSP masters may "
                               "refuse", CryocosimWarning, stacklevel=2)

@@ -933,10 +933,8 @@ class _Runner:
         if d["output_interval"] is not None:
             options["output_interval"] = d["output_interval"]
         rec = system.run(stop, output=None, progress=False, dataset=False, **options)
-        data = np.asarray(rec.rows, dtype=float).reshape(len(rec.times), len(rec.columns))
         ns = dict(inputs)
-        for j, (name, _unit, _long) in enumerate(rec.columns):
-            ns[name] = data[:, j]
+        ns.update(rec.arrays())          # each column in its own type (Real, Integer, Boolean, String)
         ns[_TIME] = np.asarray(rec.times, dtype=float)
         ns["__status__"] = rec.attrs.get("status", "")
         return ns

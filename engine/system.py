@@ -10,9 +10,17 @@
 
 Models are named by a registered short name (entry-point group ``cryocosim.models``), by
 ``"package.module:Class"``, by an ``.fmu`` path, or given as an :class:`Actor` subclass.
+
+After a run that completed, was stopped by an event or was ended by an FMU itself, the actors stay
+initialised (FMUs instantiated): :meth:`System.snapshot` and :meth:`System.restore` (the master's)
+work on the final state, and ``system.master.run(later)`` continues from it.  They are released
+(``terminate``, FMUs freed) by :meth:`System.release` (or leaving ``with System(...)``), by the
+next :meth:`System.run`, when the System is garbage collected, and at interpreter exit.  A run
+that fails or is interrupted releases them at once.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import importlib
@@ -21,6 +29,7 @@ import signal
 import sys
 import threading
 import warnings
+import weakref
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +44,7 @@ from .checks import check_run_length, check_time, locate_setup_error
 from .errors import ConfigurationError, CryocosimError, CryocosimWarning, SetupError, SimulationError
 from .stepcontrol import StepControl
 from .master import Action, Clause, ConditionEvent, Master, TimeEvent
-from .results import Recorder
+from .results import Recorder, column_kind
 from .units import UnitError, parse_quantity
 from .variables import Causality
 
@@ -79,6 +88,25 @@ _TERM = re.compile(rf"([+-])\s*({_REF})")
 _AND = re.compile(r"(?:^|\s+)and(?:\s+|$)", re.IGNORECASE)
 _OR = re.compile(r"(?:^|\s)(?:or|\|\|?)(?:\s|$)", re.IGNORECASE)
 
+#: systems whose actors are initialised after a run: released at interpreter exit
+_LIVE: "weakref.WeakSet[System]" = weakref.WeakSet()
+_AT_EXIT = []
+
+
+def _release_live() -> None:
+    for system in list(_LIVE):
+        try:
+            system.release()
+        except Exception:  # noqa: BLE001 - exit must not fail
+            pass
+
+
+def _keep_live(system: "System") -> None:
+    if not _AT_EXIT:  # registered late: runs before the FMU module's removal of extracted FMUs
+        atexit.register(_release_live)
+        _AT_EXIT.append(True)
+    _LIVE.add(system)
+
 
 class System:
     """Actors, connections and events; :meth:`run` co-simulates them and returns a Dataset."""
@@ -96,6 +124,9 @@ class System:
         self.master: Master | None = None
         #: actor name -> where it was defined (a scenario file's table), for error messages
         self.origins: dict[str, str] = {}
+        #: the actors are set up (FMUs instantiated) and not yet released
+        self.initialised = False
+        self._twin: System | None = None  # the run(fmu=True) system kept for snapshots
 
     # -- building -----------------------------------------------------------------------
     def add(self, name: str, model: Any, step: float | None = None, where: str = "", **parameters) -> Actor:
@@ -119,9 +150,14 @@ class System:
         self.steps[name] = h
         return actor
 
-    def connect(self, src: str, dst: str, where: str = ""):
-        """Connect ``"a.output" -> "b.input"`` (or two ports ``"a.port" -> "b.port"``)."""
-        return self.bus.connect(src, dst, where)
+    def connect(self, src: str, dst: str, where: str = "", convert: bool = False):
+        """Connect ``"a.output" -> "b.input"`` (or two ports ``"a.port" -> "b.port"``).
+
+        The two ends must be of one type (Real, Integer, Boolean, String; an Enumeration and an
+        Integer go together): ``convert=True`` converts Real, Integer, Enumeration and Boolean
+        into one another (a Real to the nearest integer) and accepts a Real without a unit on
+        one end and with a unit on the other without a warning."""
+        return self.bus.connect(src, dst, where, convert=convert)
 
     def _action(self, set: dict | None, stop: bool, where: str) -> Action:
         values = {}
@@ -229,20 +265,67 @@ class System:
         return twin
 
     def _terminate_actors(self) -> None:
+        self.initialised = False
+        _LIVE.discard(self)
         for actor in self.bus.actors.values():
             try:
                 actor.terminate()
             except Exception:  # noqa: BLE001 - termination must not hide the run's outcome
                 pass
 
+    def release(self) -> None:
+        """Terminate the actors (FMUs: ``fmi2Terminate``, then freed) kept initialised after a
+        run; snapshots taken before cannot be restored afterwards.  Harmless when not initialised."""
+        twin, self._twin = self._twin, None
+        if twin is not None:
+            twin.release()
+        if self.initialised:
+            self._terminate_actors()
+
+    close = release
+
+    def __enter__(self) -> "System":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def __del__(self):
+        try:
+            if getattr(self, "initialised", False) or getattr(self, "_twin", None) is not None:
+                self.release()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
+
+    def _live_master(self, what: str) -> Master:
+        if self._twin is not None:
+            return self._twin._live_master(what)
+        if not self.initialised or self.master is None:
+            raise ConfigurationError(f"system '{self.name}': {what} needs an initialised system (run it, or "
+                                     "call initialize, first; a failed run and release() end the initialisation)")
+        return self.master
+
+    def snapshot(self) -> dict:
+        """The whole state of the initialised system (after :meth:`run`): actors, bus, clock."""
+        return self._live_master("snapshot").snapshot()
+
+    def restore(self, snap: dict) -> None:
+        """Restore a :meth:`snapshot` taken since the system was last initialised."""
+        self._live_master("restore").restore(snap)
+
     def initialize(self, master: Master) -> None:
         """Set the actors up and iterate them to a consistent start; a failure is a
         :class:`ConfigurationError` (exit status 2) prefixed with where the actor was defined."""
+        if self.initialised:  # a previous run's actors: released before they are set up again
+            self.release()
         try:
             master.initialize()
         except SetupError as exc:
             msg = locate_setup_error(exc, exc.actor, self.origins, getattr(self, "parameter_origins", {}))
             raise SetupError(msg, exc.actor) from exc
+        self.master = master
+        self.initialised = True
+        _keep_live(self)
 
     def run(self, stop_time: float, output: str | Path | None = None, ordering: str = "gauss-seidel",
             output_interval: float | None = None, progress: bool = False, fmu: bool = False,
@@ -261,9 +344,14 @@ class System:
         If a model fails midway, the results up to the failure are kept in ``output`` and a
         :class:`SimulationError` says where and when.
         """
+        self.release()  # a previous run's actors
         if fmu:
-            return self._fmu_variant().run(stop_time, output, ordering, output_interval, progress, False, order,
-                                           tolerance, iterate, dataset, **step_options)
+            twin = self._fmu_variant()
+            result = twin.run(stop_time, output, ordering, output_interval, progress, False, order,
+                              tolerance, iterate, dataset, **step_options)
+            if twin.initialised:
+                self._twin = twin
+            return result
         stop_time = check_run_length(stop_time, self.steps)
         if output_interval is not None:
             output_interval = check_time(output_interval, "output_interval")
@@ -280,11 +368,14 @@ class System:
             master.add_time_event(ev)
         for c in self.conditions:
             master.add_condition(c)
-        columns = []
+        columns, kinds = [], []
         for a, v in self.bus.recorded():
             var = self.bus.actors[a].variable_map()[v]
             columns.append((f"{a}.{v}", var.unit, var.description or v))
-        columns += master.extra_columns()
+            kinds.append(column_kind(var))
+        extra = master.extra_columns()
+        columns += extra
+        kinds += [None] * len(extra)
         attrs = {
             "title": f"cryocosim run of {self.name}", "source": self.source, "scenario": self.scenario_text,
             "cryocosim_version": __version__, "ordering": ordering, "stop_time": stop_time,
@@ -292,14 +383,14 @@ class System:
             "step_control": ("adaptive" if master.macro and control.adaptive else "fixed")
                             + (", iterated" if master.macro and control.iterate else ""),
             "tolerance": control.tolerance or 0.0,
-            "warnings": list(master.warnings),
+            "warnings": list(self.bus.warnings) + list(master.warnings),
             "Conventions": "CF-1.8",
         }
         # set up and initialise first: a parameter the models reject leaves no empty result file;
         # then open (and lock) the output, releasing the actors if that fails
         try:
             self.initialize(master)
-            recorder = Recorder(columns, output, attrs)
+            recorder = Recorder(columns, output, attrs, kinds=kinds)
         except BaseException:
             self._terminate_actors()
             raise
@@ -320,9 +411,11 @@ class System:
                 bar.set_postfix_str(f"{rtf:.0f}x real time{now}" if rtf >= 10 else f"{rtf:.2g}x real time{now}", refresh=True)
         else:
             callback = None
+        finished = False
         try:
             with _sigterm_as_interrupt():
                 master.run(stop_time, recorder, output_interval, callback)
+            finished = True
         except CryocosimError as exc:
             t_fail = master.t / master.ticks_per_second
             recorder.close(status=f"failed at t={t_fail:g} s: {exc}")
@@ -336,8 +429,16 @@ class System:
         finally:
             if bar is not None:
                 bar.close()
-            self._terminate_actors()
-        status = f"stopped by event '{master.stopped_by}'" if master.stopped_by else "completed"
+            if not finished:  # a failed or interrupted run releases its actors; else they stay
+                self._terminate_actors()  # initialised for snapshots until release()
+        if master.terminated_by is not None:
+            actor, fmu_name, when = master.terminated_by
+            by = f"actor '{actor}'" + (f" (FMU '{fmu_name}')" if fmu_name else "")
+            status = f"terminated by {by} at t={when:g} s"
+        elif master.stopped_by:
+            status = f"stopped by event '{master.stopped_by}'"
+        else:
+            status = "completed"
         stats = dict(wall_time_s=master.wall_time, actor_steps=master.steps_taken)
         if master.macro:
             stats.update(accepted_steps=master.accepted, rejected_steps=master.rejected,
@@ -350,7 +451,7 @@ class System:
                            f"(inputs held at the start values)")
                 master.warnings.append(message)
                 warnings.warn(message, CryocosimWarning, stacklevel=2)
-            stats["warnings"] = list(master.warnings)
+            stats["warnings"] = list(self.bus.warnings) + list(master.warnings)
         recorder.close(status=status, **stats)
         return recorder.dataset() if dataset else recorder
 

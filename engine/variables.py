@@ -23,8 +23,9 @@ class Causality(str, Enum):
 class Variable:
     """One declared variable of an actor.
 
-    ``type`` is ``float``, ``int``, ``bool`` or ``str`` (strings only for parameters such as a
-    fluid name).  ``min``/``max`` bound parameter values (checked in :meth:`Actor.__init__`).
+    ``type`` is ``float``, ``int``, ``bool`` or ``str`` (FMI Real, Integer or Enumeration,
+    Boolean, String; native actors use strings for parameters such as a fluid name).
+    ``min``/``max`` bound parameter values (checked in :meth:`Actor.__init__`).
     ``tunable`` parameters may be changed by events during a run.
     """
 
@@ -41,6 +42,17 @@ class Variable:
     #: typical magnitude (FMI ``nominal``, default 1 in the SI unit): the master's absolute error
     #: floor for a coupled Real is ``tolerance * nominal``
     nominal: float | None = None
+    #: the items ``((name, value), ...)`` of an FMI Enumeration (``type`` int); empty otherwise
+    items: tuple = field(default=())
+
+    @property
+    def type_name(self) -> str:
+        """The FMI type: Real, Integer, Enumeration, Boolean or String."""
+        if self.type is float:
+            return "Real"
+        if self.type is int:
+            return "Enumeration" if self.items else "Integer"
+        return {bool: "Boolean", str: "String"}.get(self.type, self.type.__name__)
 
     def __post_init__(self):
         if self.type is float:

@@ -17,7 +17,15 @@ arrays are built once).  Tunable parameters changed with :meth:`FMUActor.set_par
 run reach the FMU at once.  :meth:`FMUActor.get_state` holds an ``fmi2FMUstate`` (freed with
 ``fmi2FreeFMUstate`` when the snapshot is garbage collected), :meth:`FMUActor.set_state` restores it.
 Every FMU failure is a :class:`~cryocosim.errors.ModelError` of one line naming the FMU file, the
-actor, the FMI function and the time.
+actor, the FMI function and the time.  An FMU that ends the simulation itself (``fmi2DoStep``
+returns fmi2Discard and ``fmi2GetBooleanStatus(fmi2Terminated)`` is true) raises
+:class:`~cryocosim.errors.ActorTerminated` with the time it reached (``fmi2LastSuccessfulTime``):
+the master ends the run there cleanly.
+
+Reals go through preallocated ctypes arrays and the raw ``fmi2SetReal``/``fmi2DoStep``/
+``fmi2GetReal``; an FMU with Integer, Enumeration, Boolean or String inputs or outputs also gets
+such arrays per type (built once; an FMU with Reals only pays nothing for them).  An Enumeration
+is an ``int`` whose :class:`~cryocosim.variables.Variable` lists its items.
 
 A pythonfmu FMU loaded here runs inside this same Python process (its binary finds the running
 interpreter), which is fine and fast.
@@ -33,10 +41,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import fmpy
-from fmpy.fmi2 import FMU2Slave, fmi2CallbackFunctions, fmi2CallbackLoggerTYPE, defaultCallbacks
+from fmpy.fmi2 import (FMU2Slave, defaultCallbacks, fmi2CallbackFunctions, fmi2CallbackLoggerTYPE,
+                        fmi2LastSuccessfulTime, fmi2Terminated)
 
 from ..actor import Actor
-from ..errors import ModelError, ParameterError
+from ..errors import ActorTerminated, ModelError, ParameterError
 from ..units import UnitError, parse_unit
 from ..variables import Causality, Variable
 
@@ -47,6 +56,9 @@ _CAUSALITY = {"parameter": Causality.parameter, "structuralParameter": Causality
               "calculatedParameter": Causality.local, "input": Causality.input,
               "output": Causality.output, "local": Causality.local}
 _OK_MAX = 1  # fmi2Warning: a status above it is a failure
+_DISCARD = 2
+_BASE = {"Integer": "Integer", "Enumeration": "Integer", "Boolean": "Boolean", "String": "String"}
+_CTYPE = {"Integer": ctypes.c_int, "Boolean": ctypes.c_int, "String": ctypes.c_char_p}
 _EXTRACTED: list[str] = []
 _CLASSES: dict[tuple, type] = {}  # (resolved path, mtime, size) -> class: read and extract once
 
@@ -125,6 +137,7 @@ class FMUActor(Actor):
         self._inst: _Instance | None = None
         self._in_init = False  # the FMU is in FMI initialisation mode
         self._messages: list[str] = []
+        self._logged_error = False  # the FMU logged an error or fatal message since last looked at
         self._t = type(self).start_time
         super().__init__(name, **parameters)
 
@@ -132,6 +145,7 @@ class FMUActor(Actor):
     def _error(self, function: str, t: float | None, exc: BaseException) -> ModelError:
         reason = "; ".join(self._messages) if self._messages else ""
         self._messages.clear()
+        self._logged_error = False
         if not reason:
             reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, _FMICallFailed) else str(exc)
         when = "" if t is None else f" at t={t:g} s"
@@ -143,6 +157,8 @@ class FMUActor(Actor):
             text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
             self._messages.append(_one_line(text))
             del self._messages[:-10]
+            if status > _DISCARD:
+                self._logged_error = True
 
     # -- value transfer -------------------------------------------------------------------------
     def _set(self, names) -> None:
@@ -196,6 +212,92 @@ class FMUActor(Actor):
         functions = getattr(fmu, "_functions", {})
         raw = [functions.get(f) for f in ("fmi2SetReal", "fmi2DoStep", "fmi2GetReal")]
         self._raw = raw if all(raw) else None
+        self._set_groups = self._groups(self._in_other, "Set", functions)
+        self._get_groups = self._groups(self._out_other, "Get", functions)
+
+    def _groups(self, names, direction: str, functions) -> list | None:
+        """Per base type of ``names`` (not Real): (raw fmi2Set/GetXxx, its name, base type,
+        names, value references, values); None without the raw functions (then fmpy's API)."""
+        by_base: dict[str, list[str]] = {}
+        for n in names:
+            by_base.setdefault(_BASE[self.fmi_variables[n][0]], []).append(n)
+        groups = []
+        for base, group in by_base.items():
+            fname = f"fmi2{direction}{base}"
+            f = functions.get(fname)
+            if f is None:
+                return None
+            vr = (ctypes.c_uint * len(group))(*[self.fmi_variables[n][1] for n in group])
+            groups.append((f, fname, base, tuple(group), vr, (_CTYPE[base] * len(group))()))
+        return groups
+
+    def _set_other(self) -> None:
+        """Set the inputs that are not Real (raw calls on the preallocated arrays)."""
+        groups = self._set_groups
+        if groups is None:
+            self._set(self._in_other)
+            return
+        comp = self._inst.fmu.component
+        for f, fname, base, names, vr, val in groups:
+            if base == "Integer":
+                for i, n in enumerate(names):
+                    val[i] = int(getattr(self, n))
+            elif base == "Boolean":
+                for i, n in enumerate(names):
+                    val[i] = 1 if getattr(self, n) else 0
+            else:
+                for i, n in enumerate(names):
+                    val[i] = str(getattr(self, n)).encode("utf-8")
+            status = f(comp, vr, len(names), val)
+            if status > _OK_MAX:
+                raise _FMICallFailed(fname, status)
+
+    def _get_other(self) -> None:
+        """Read the outputs and locals that are not Real into the attributes."""
+        groups = self._get_groups
+        if groups is None:
+            self._get(self._out_other)
+            return
+        comp = self._inst.fmu.component
+        for f, fname, base, names, vr, val in groups:
+            status = f(comp, vr, len(names), val)
+            if status > _OK_MAX:
+                raise _FMICallFailed(fname, status)
+            if base == "Integer":
+                for i, n in enumerate(names):
+                    setattr(self, n, val[i])
+            elif base == "Boolean":
+                for i, n in enumerate(names):
+                    setattr(self, n, val[i] != 0)
+            else:
+                for i, n in enumerate(names):
+                    raw = val[i]
+                    setattr(self, n, raw.decode("utf-8", "replace") if raw is not None else "")
+
+    def _terminated(self, t: float) -> ActorTerminated | None:
+        """After fmi2DoStep returned fmi2Discard: the FMU's request to end the simulation
+        (``fmi2Terminated``), with the time it reached, or None (then it is a failure).
+
+        An FMU that logged an error with the discard failed: pythonfmu's wrapper answers every
+        ``do_step`` that fails with fmi2Discard and ``fmi2Terminated`` true."""
+        if self._logged_error:
+            return None
+        fmu = self._inst.fmu
+        try:
+            if not fmu.getBooleanStatus(fmi2Terminated):
+                return None
+        except Exception:  # no status: an ordinary failure
+            return None
+        try:
+            reached = float(fmu.getRealStatus(fmi2LastSuccessfulTime))
+        except Exception:
+            reached = t
+        reason = "; ".join(self._messages)
+        self._messages.clear()
+        return ActorTerminated(_one_line(
+            f"FMU '{self.fmu_path.name}' (actor '{self.name}') ended the simulation at t={reached:g} s "
+            f"(fmi2DoStep from t={t:g} s returned discard with fmi2Terminated){': ' + reason if reason else ''}"),
+            self.name, reached, self.fmu_path.name)
 
     # -- life cycle -----------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -284,9 +386,12 @@ class FMUActor(Actor):
                     if status > _OK_MAX:
                         raise _FMICallFailed("fmi2SetReal", status)
                 if self._in_other:
-                    self._set(self._in_other)
+                    self._set_other()
                 status = raw[1](comp, t, h, 0)
                 if status > _OK_MAX:
+                    ended = self._terminated(t) if status == _DISCARD else None
+                    if ended is not None:
+                        raise ended
                     raise _FMICallFailed("fmi2DoStep", status)
                 if self._out_real:
                     val = self._out_val
@@ -297,14 +402,21 @@ class FMUActor(Actor):
                         setattr(self, n, val[i])
             else:
                 self._set(self._in_real + self._in_other)
-                self._inst.fmu.doStep(t, h, 0)
+                try:
+                    self._inst.fmu.doStep(t, h, 0)
+                except Exception as exc:
+                    ended = self._terminated(t) if getattr(exc, "status", None) == _DISCARD else None
+                    if ended is not None:
+                        raise ended from None
+                    raise
                 self._get(self._out_real)
             if self._out_other:
-                self._get(self._out_other)
+                self._get_other()
+        except ActorTerminated:
+            raise
         except AttributeError as exc:
             if self._inst is None:
-                raise ModelError(f"FMU '{self.fmu_path.name}' (actor '{self.name}'): do_step before "
-                                 "setup (the FMU is not instantiated)") from None
+                raise self._not_instantiated("do_step") from None
             raise self._error("doStep", t, exc) from exc
         except Exception as exc:
             raise self._error("doStep", t, exc) from exc
@@ -336,6 +448,11 @@ class FMUActor(Actor):
             raise err from exc
         self._free()
 
+    def _not_instantiated(self, what: str) -> ModelError:
+        return ModelError(f"FMU '{self.fmu_path.name}' (actor '{self.name}'): {what} while the FMU is not "
+                          "instantiated (the system is not initialised: run it or call System.initialize "
+                          "first; a failed run or System.release() frees the FMU)")
+
     def _free(self) -> None:
         inst, self._inst = self._inst, None
         self._in_init = False
@@ -352,20 +469,25 @@ class FMUActor(Actor):
         return bool(type(self).model_description.coSimulation.canGetAndSetFMUstate)
 
     def get_state(self) -> dict[str, Any]:
+        """The attributes and the FMU's ``fmi2FMUstate`` (the FMU must be instantiated: a
+        snapshot without it would restore a wrong state silently)."""
+        if not type(self).model_description.coSimulation.canGetAndSetFMUstate:
+            raise ModelError(f"FMU '{self.fmu_path.name}' (actor '{self.name}') cannot save its "
+                             "state (canGetAndSetFMUstate is false): no rollback possible")
+        if self._inst is None:
+            raise self._not_instantiated("get_state (a snapshot)")
         snap = super().get_state()
-        if self._inst is not None:
-            if not type(self).model_description.coSimulation.canGetAndSetFMUstate:
-                raise ModelError(f"FMU '{self.fmu_path.name}' (actor '{self.name}') cannot save its "
-                                 "state (canGetAndSetFMUstate is false): no rollback possible")
-            try:
-                snap["fmu_state"] = _FMUState(self._inst, self._inst.fmu.getFMUstate())
-            except Exception as exc:
-                raise self._error("getFMUstate", self._t, exc) from exc
+        try:
+            snap["fmu_state"] = _FMUState(self._inst, self._inst.fmu.getFMUstate())
+        except Exception as exc:
+            raise self._error("getFMUstate", self._t, exc) from exc
         return snap
 
     def set_state(self, state: dict[str, Any]) -> None:
         handle = state.get("fmu_state")
         if handle is not None:
+            if self._inst is None:
+                raise self._not_instantiated("set_state (a restore)")
             if handle.instance is not self._inst or handle.state is None:
                 raise ModelError(f"FMU '{self.fmu_path.name}' (actor '{self.name}'): the state to "
                                  "restore belongs to another (or a freed) FMU instance")
@@ -457,10 +579,16 @@ def _make_class(path: Path, where: str) -> type[FMUActor]:
             nominal = float(sv.nominal) if t is float and sv.nominal not in (None, "") else None
         except ValueError:
             nominal = None
+        items = ()
+        if sv.type == "Enumeration" and sv.declaredType is not None:
+            try:
+                items = tuple((it.name, int(it.value)) for it in sv.declaredType.items)
+            except (TypeError, ValueError) as exc:
+                raise ModelError(f"{where}: variable '{sv.name}': enumeration items: {exc}") from None
         variables.append(Variable(sv.name, causality, unit, start, sv.description or "", t,
                                   vmin if causality == Causality.parameter else None,
                                   vmax if causality == Causality.parameter else None,
-                                  sv.variability == "tunable", nominal=nominal))
+                                  sv.variability == "tunable", nominal=nominal, items=items))
         fmi_variables[sv.name] = (sv.type, sv.valueReference)
 
     try:

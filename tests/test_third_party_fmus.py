@@ -1,0 +1,457 @@
+"""Third-party FMUs of every type: small C-coded FMI 2.0 co-simulation FMUs, compiled here.
+
+tests/c_fmus/cfmu.c is compiled per model with gcc against fmpy's FMI 2.0 headers and zipped
+with a modelDescription.xml written below (``MODELS``): every variable type as inputs and outputs
+(a lag in Real, a counter, a toggle, a mode Enumeration, a status String), an FMU that ends the
+simulation itself, one without state support and one that fails mid-run.  The engine runs them
+with fmpy's numbers (the Reals bit for bit), records them with their types, connects them by
+type, and keeps them instantiated after a run for snapshots.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import warnings
+import zipfile
+from pathlib import Path
+
+import fmpy
+from fmpy.validation import validate_fmu
+import netCDF4
+import numpy as np
+import pytest
+import xarray as xr
+
+from cryocosim import System
+from cryocosim.errors import (ActorTerminated, ConfigurationError, CryocosimWarning, ModelError,
+                              SimulationError)
+from cryocosim.errors import ConnectionError_
+from cryocosim.fmi.fmu_actor import load_fmu_actor_class
+from cryocosim.results import events_of
+
+SOURCE = Path(__file__).parent / "c_fmus" / "cfmu.c"
+H = 0.25  # binary-exact steps: fmpy's time grid (n * h) and the engine's give the same step sizes
+MODES = ("off", "heating", "cooling")
+
+# name, FMI type, value reference, causality, start, unit, description
+REALS = [
+    ("u", "Real", 0, "input", "0", "K", "lag input"),
+    ("x", "Real", 1, "output", "0", "K", "lag output"),
+    ("tau", "Real", 2, "parameter", "1", "s", "lag time constant"),
+]
+OTHERS = [
+    ("level", "Real", 3, "output", "0", None, "half the counter (a Real without a unit)"),
+    ("n_in", "Integer", 0, "input", "0", None, "added to the counter each step"),
+    ("counter", "Integer", 1, "output", "0", None, "a counter"),
+    ("mode_in", "Enumeration", 2, "input", "1", None, "offset of the mode"),
+    ("mode", "Enumeration", 3, "output", "1", None, "the mode"),
+    ("b_in", "Boolean", 0, "input", "false", None, "inverts the toggle"),
+    ("toggle", "Boolean", 1, "output", "false", None, "a toggle"),
+    ("s_in", "String", 0, "input", "", None, "a prefix of the status"),
+    ("status", "String", 1, "output", "off:0", None, "the status"),
+]
+T_STOP = ("t_stop", "Real", 4, "parameter", "2", "s", "the FMU ends the simulation here")
+T_FAIL = ("t_fail", "Real", 5, "parameter", "0.5", "s", "the FMU fails in the step from here")
+MODELS = {
+    "CTypes": ([], True, REALS + OTHERS),
+    "CStop": (["-DT_STOP=2.0"], True, REALS + OTHERS + [T_STOP]),
+    "CNoState": (["-DNO_STATE"], False, REALS),
+    "CFail": (["-DT_FAIL=0.5"], True, REALS + [T_FAIL]),
+}
+
+
+def _model_description(name: str, guid: str, can_state: bool, variables) -> str:
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           f'<fmiModelDescription fmiVersion="2.0" modelName="{name}" guid="{guid}" '
+           'generationTool="cryocosim tests (C)" variableNamingConvention="flat" numberOfEventIndicators="0">',
+           f'  <CoSimulation modelIdentifier="{name}" canHandleVariableCommunicationStepSize="true" '
+           f'canGetAndSetFMUstate="{str(can_state).lower()}" canNotUseMemoryManagementFunctions="true"/>',
+           '  <UnitDefinitions><Unit name="K"><BaseUnit K="1"/></Unit><Unit name="s"><BaseUnit s="1"/></Unit>'
+           '</UnitDefinitions>',
+           '  <TypeDefinitions><SimpleType name="Mode"><Enumeration><Item name="off" value="1"/>'
+           '<Item name="heating" value="2"/><Item name="cooling" value="3"/></Enumeration></SimpleType>'
+           '</TypeDefinitions>',
+           f'  <DefaultExperiment startTime="0" stopTime="3" stepSize="{H}"/>',
+           '  <ModelVariables>']
+    outputs = []
+    for index, (vname, kind, vr, causality, start, unit, text) in enumerate(variables, 1):
+        if causality == "parameter":
+            variability = "fixed"
+        else:
+            variability = "continuous" if kind == "Real" else "discrete"
+        initial = ' initial="exact"' if causality == "output" else ""
+        attrs = f' start="{start}"' + (f' unit="{unit}"' if unit else "")
+        if kind == "Enumeration":
+            attrs = ' declaredType="Mode"' + attrs
+        out.append(f'    <ScalarVariable name="{vname}" valueReference="{vr}" causality="{causality}" '
+                   f'variability="{variability}"{initial} description="{text}"><{kind}{attrs}/></ScalarVariable>')
+        if causality == "output":
+            outputs.append(index)
+    out += ['  </ModelVariables>', '  <ModelStructure>', '    <Outputs>']
+    out += [f'      <Unknown index="{i}"/>' for i in outputs]
+    out += ['    </Outputs>', '  </ModelStructure>', '</fmiModelDescription>', '']
+    return "\n".join(out)
+
+
+@pytest.fixture(scope="module")
+def fmus(tmp_path_factory) -> dict[str, Path]:
+    """Compile and package every model of ``MODELS``: name -> .fmu path."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not on this machine")
+    headers = os.path.join(os.path.dirname(fmpy.__file__), "c-code")
+    root = tmp_path_factory.mktemp("c_fmus")
+    paths = {}
+    for name, (defines, can_state, variables) in MODELS.items():
+        guid = f"{{cryocosim-test-{name}}}"
+        lib = root / f"{name}.so"
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-ffp-contract=off", "-std=c99", "-Wall",
+                        "-I", headers, f'-DMODEL_GUID="{guid}"', *defines, "-o", str(lib), str(SOURCE), "-lm"],
+                       check=True, capture_output=True, text=True)
+        path = root / f"{name}.fmu"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("modelDescription.xml", _model_description(name, guid, can_state, variables))
+            zf.write(lib, f"binaries/linux64/{name}.so")
+        paths[name] = path
+    return paths
+
+
+INPUTS = {"u": 0.0, "n_in": 0, "b_in": False, "mode_in": 1, "s_in": ""}
+
+
+def inputs(*connected: str, **given):
+    """Values for the CTypes inputs that are not ``connected`` (the engine wants each one set)."""
+    return {**{k: v for k, v in INPUTS.items() if k not in connected}, **given}
+
+
+def reference(n: int, h: float = H, u=0.0, tau=1.0, n_in=0, b_in=False, mode_in=1, s_in="", inputs=None):
+    """The C model in Python: its outputs after each of ``n`` steps (``inputs(k)``: the inputs
+    of step k as a dict, else the fixed ones)."""
+    x, counter, toggle = 0.0, 0, False
+    rows = [dict(x=0.0, level=0.0, counter=0, mode=1, toggle=False, status="off:0")]
+    for k in range(n):
+        if inputs is not None:
+            d = inputs(k)
+            u, n_in, b_in, mode_in, s_in = d["u"], d["n_in"], d["b_in"], d["mode_in"], d["s_in"]
+        x += h * (u - x) / tau
+        counter += 1 + n_in
+        toggle = (not toggle) != b_in
+        m = (counter + mode_in) % 3
+        status = (f"{s_in[:20]}|" if s_in else "") + f"{MODES[m]}:{counter}"
+        rows.append(dict(x=x, level=0.5 * counter, counter=counter, mode=m + 1, toggle=toggle, status=status))
+    return rows
+
+
+def test_c_fmus_validate_and_load_with_their_types(fmus):
+    for path in fmus.values():
+        assert validate_fmu(str(path)) == []
+    T = load_fmu_actor_class(fmus["CTypes"])
+    v = T.variable_map()
+    kinds = {n: v[n].type_name for n in ("x", "level", "counter", "mode", "toggle", "status", "mode_in")}
+    assert kinds == {"x": "Real", "level": "Real", "counter": "Integer", "mode": "Enumeration",
+                     "toggle": "Boolean", "status": "String", "mode_in": "Enumeration"}
+    assert v["mode"].items == (("off", 1), ("heating", 2), ("cooling", 3))
+    assert v["x"].unit == "K" and v["level"].unit == "1"
+
+
+def test_every_type_recorded_with_its_type_in_dataset_and_file(fmus, tmp_path):
+    s = System("types")
+    s.add("a", str(fmus["CTypes"]), step=H, tau=2.0, **inputs(u=300.0, n_in=1, b_in=True, mode_in=2, s_in="go"))
+    out = tmp_path / "types.nc"
+    ds = s.run(2.0, output=out)
+    ref = reference(8, u=300.0, tau=2.0, n_in=1, b_in=True, mode_in=2, s_in="go")
+    for name in ("x", "level", "counter", "mode", "toggle", "status"):
+        assert list(ds[f"a.{name}"].values) == [r[name] for r in ref], name
+    assert ds["a.x"].dtype == np.float64 and ds["a.counter"].dtype == np.int64
+    assert ds["a.mode"].dtype == np.int64 and ds["a.toggle"].dtype == np.bool_
+    assert ds["a.status"].dtype.kind == "U" and ds["a.status"].values[-1] == ref[-1]["status"] == "go|off:16"
+    assert ds["a.mode"].attrs["flag_meanings"] == "off heating cooling"
+    assert list(ds["a.mode"].attrs["flag_values"]) == [1, 2, 3]
+    assert json.loads(ds["a.mode"].attrs["items"]) == {"off": 1, "heating": 2, "cooling": 3}
+    assert ds["a.toggle"].attrs["fmi_type"] == "Boolean" and ds["a.status"].attrs["fmi_type"] == "String"
+    with xr.open_dataset(out) as f:
+        for name in ("x", "level", "counter", "mode", "toggle", "status"):
+            key = f"a.{name}"
+            assert f[key].dtype == ds[key].dtype, name
+            assert list(f[key].values) == list(ds[key].values), name
+            assert {k: (list(v) if isinstance(v, np.ndarray) else v) for k, v in f[key].attrs.items()} == \
+                   {k: (list(v) if isinstance(v, np.ndarray) else v) for k, v in ds[key].attrs.items()}, name
+    with netCDF4.Dataset(out) as nc:  # in the file: int64, int8 with dtype="bool", variable-length str
+        assert nc["a.counter"].dtype == np.int64 and nc["a.toggle"].dtype == np.int8
+        assert nc["a.toggle"].getncattr("dtype") == "bool" and nc["a.status"].dtype is str
+
+
+def test_fmpy_simulate_fmu_gives_the_same_numbers(fmus):
+    start = {"u": 300.0, "tau": 2.0, "n_in": 1, "b_in": True, "mode_in": 3, "s_in": "go"}
+    res = fmpy.simulate_fmu(str(fmus["CTypes"]), stop_time=3.0, output_interval=H, start_values=start,
+                            output=["x", "level", "counter", "mode", "toggle"])
+    s = System("same")
+    s.add("a", str(fmus["CTypes"]), step=H, **start)
+    ds = s.run(3.0)
+    assert list(res["time"]) == list(ds["time"].values)
+    for name in ("x", "level", "counter", "mode", "toggle"):
+        assert list(res[name]) == list(ds[f"a.{name}"].values), name  # Reals bit for bit
+    # fmpy does not record Strings (FMI 2): the status against the model itself
+    assert list(ds["a.status"].values) == [r["status"] for r in reference(12, **start)]
+
+    # a Real-only FMU (no state support): the same, bit for bit
+    res = fmpy.simulate_fmu(str(fmus["CNoState"]), stop_time=3.0, output_interval=H,
+                            start_values={"u": 77.0, "tau": 0.75}, output=["x"])
+    s = System("reals")
+    s.add("a", str(fmus["CNoState"]), step=H, u=77.0, tau=0.75)
+    assert list(s.run(3.0)["a.x"].values) == list(res["x"])
+
+    # one that ends the simulation itself at t = 2 s: fmpy stops there too
+    res = fmpy.simulate_fmu(str(fmus["CStop"]), stop_time=3.0, output_interval=H, start_values={"u": 5.0},
+                            output=["x", "counter"])
+    s = System("stop")
+    s.add("a", str(fmus["CStop"]), step=H, **inputs(u=5.0))
+    ds = s.run(3.0)
+    times = list(dict.fromkeys(res["time"]))  # fmpy samples the last time twice
+    assert times == list(ds["time"].values) and times[-1] == 2.0
+    assert res["x"][-1] == ds["a.x"].values[-1] and res["counter"][-1] == ds["a.counter"].values[-1]
+
+
+def test_connections_of_every_type(fmus):
+    s = System("chain")
+    s.add("a", str(fmus["CTypes"]), step=H, **inputs(u=300.0, n_in=1, mode_in=2, s_in="a"))
+    s.add("b", str(fmus["CTypes"]), step=H, tau=0.5)
+    for src, dst in (("x", "u"), ("counter", "n_in"), ("toggle", "b_in"), ("mode", "mode_in"), ("status", "s_in")):
+        s.connect(f"a.{src}", f"b.{dst}")
+    ds = s.run(2.0)  # Gauss-Seidel: b reads a's outputs of the same step
+    a = reference(8, u=300.0, n_in=1, mode_in=2, s_in="a")
+    b = reference(8, tau=0.5, inputs=lambda k: dict(u=a[k + 1]["x"], n_in=a[k + 1]["counter"], b_in=a[k + 1]["toggle"],
+                                                    mode_in=a[k + 1]["mode"], s_in=a[k + 1]["status"]))
+    for name in ("x", "level", "counter", "mode", "toggle", "status"):
+        assert list(ds[f"b.{name}"].values) == [r[name] for r in b], name
+    assert ds["b.status"].values[-1] == b[-1]["status"] == "a|off:16|off:80"
+
+    # an Enumeration feeds an Integer and back; iterated coupling holds the discrete links
+    s = System("enum")
+    s.add("a", str(fmus["CTypes"]), step=H, **inputs(n_in=1))
+    s.add("b", str(fmus["CTypes"]), step=H, **inputs("n_in", "mode_in", "u"))
+    s.connect("a.mode", "b.n_in")
+    s.connect("a.counter", "b.mode_in")
+    s.connect("a.x", "b.u")
+    ds = s.run(2.0, order=["b", "a"], ordering="jacobi")
+    a = reference(8, n_in=1)
+    b = reference(8, inputs=lambda k: dict(u=a[k]["x"], n_in=a[k]["mode"], b_in=False, mode_in=a[k]["counter"], s_in=""))
+    assert list(ds["b.counter"].values) == [r["counter"] for r in b]
+    it = s.run(2.0, order=["b", "a"], iterate=True)
+    assert list(it["b.counter"].values) == [r["counter"] for r in b]  # held at the start of each step
+
+
+def test_type_mismatch_is_one_line_error_and_convert_converts(fmus):
+    s = System("mismatch")
+    s.add("a", str(fmus["CTypes"]), step=H, tau=0.25, **inputs(u=2.0))
+    s.add("b", str(fmus["CTypes"]), step=H, **inputs("n_in", "mode_in"))
+    for src, dst, types in (("a.x", "b.n_in", "(Real) -> 'b.n_in' (Integer)"),
+                            ("a.toggle", "b.u", "(Boolean) -> 'b.u' (Real)"),
+                            ("a.status", "b.n_in", "(String) -> 'b.n_in' (Integer)"),
+                            ("a.counter", "b.s_in", "(Integer) -> 'b.s_in' (String)")):
+        with pytest.raises(ConnectionError_) as err:
+            s.connect(src, dst)
+        msg = str(err.value)
+        assert f"'{src}' {types}" in msg and "\n" not in msg, msg
+    with pytest.raises(ConnectionError_, match="String connects only to a String"):
+        s.connect("a.status", "b.n_in", convert=True)
+    s.connect("a.x", "b.n_in", convert=True)  # a Real to the nearest integer
+    s.connect("a.toggle", "b.mode_in", convert=True)  # False/True -> 0/1
+    ds = s.run(1.0)
+    a = reference(4, u=2.0, tau=0.25)
+    b = reference(4, inputs=lambda k: dict(u=0.0, n_in=round(a[k + 1]["x"]), b_in=False,
+                                           mode_in=int(a[k + 1]["toggle"]), s_in=""))
+    assert list(ds["b.counter"].values) == [r["counter"] for r in b]
+    assert list(ds["b.mode"].values) == [r["mode"] for r in b]
+
+
+def test_real_without_unit_connects_to_one_with_a_warning(fmus):
+    s = System("units")
+    s.add("a", str(fmus["CTypes"]), step=H, **inputs(n_in=1))
+    s.add("b", str(fmus["CTypes"]), step=H, tau=0.5, **inputs("u"))
+    with pytest.warns(CryocosimWarning) as record:
+        s.connect("a.level", "b.u")
+    msg = str(record[0].message)
+    assert "'a.level' [1] -> 'b.u' [K]" in msg and "without a unit" in msg and "\n" not in msg
+    ds = s.run(1.0)
+    assert msg in json.loads(ds.attrs["warnings"])
+    a = reference(4, n_in=1)
+    b = reference(4, tau=0.5, inputs=lambda k: dict(u=a[k + 1]["level"], n_in=0, b_in=False, mode_in=1, s_in=""))
+    assert list(ds["b.x"].values) == [r["x"] for r in b]
+    # the other way, asked for explicitly: no warning
+    s = System("units2")
+    s.add("a", str(fmus["CTypes"]), step=H, **inputs())
+    s.add("b", str(fmus["CTypes"]), step=H, **inputs("u"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s.connect("a.x", "b.u")
+        s.add("c", str(fmus["CTypes"]), step=H, **inputs("u"))
+        s.connect("b.level", "c.u", convert=True)
+    assert s.bus.warnings == []
+
+
+def test_self_terminating_fmu_ends_the_run_cleanly(fmus, tmp_path):
+    out = tmp_path / "stop.nc"
+    s = System("stop")
+    s.add("src", str(fmus["CTypes"]), step=H, **inputs(u=10.0))
+    s.add("s", str(fmus["CStop"]), step=H, **inputs("u"))
+    s.connect("src.x", "s.u")
+    ds = s.run(5.0, output=out)
+    status = "terminated by actor 's' (FMU 'CStop.fmu') at t=2 s"
+    assert ds.attrs["status"] == status and ds["time"].values[-1] == 2.0
+    (ev,) = events_of(ds)
+    assert ev["kind"] == "terminated" and ev["time"] == 2.0 and ev["fmu"] == "CStop.fmu" and ev["actor"] == "s"
+    with xr.open_dataset(out) as f:
+        assert f.attrs["status"] == status and list(f["time"].values) == list(ds["time"].values)
+        assert list(f["s.x"].values) == list(ds["s.x"].values)
+    # mid-step: the run ends at the start of the step the FMU cut short; the event has its time
+    s = System("stop2")
+    s.add("s", str(fmus["CStop"]), step=H, t_stop=1.9, **inputs())
+    ds = s.run(5.0)
+    assert ds["time"].values[-1] == 1.75 and events_of(ds)[0]["time"] == pytest.approx(1.9)
+    assert ds.attrs["status"] == "terminated by actor 's' (FMU 'CStop.fmu') at t=1.9 s"
+    # adaptive steps (macro steps with rollback) end the same way
+    s = System("stop3")
+    s.add("src", str(fmus["CTypes"]), step=H, **inputs(u=10.0))
+    s.add("s", str(fmus["CStop"]), step=H, **inputs("u"))
+    s.connect("src.x", "s.u")
+    for options in ({"tolerance": 1e-3}, {"iterate": True}):
+        ds = s.run(5.0, **options)
+        assert ds.attrs["status"].startswith("terminated by actor 's'") and ds["time"].values[-1] <= 2.0
+        assert [e["kind"] for e in events_of(ds)] == ["terminated"]
+    # the FMU actor alone says so too
+    a = load_fmu_actor_class(fmus["CStop"])(name="alone")
+    a.setup()
+    with pytest.raises(ActorTerminated, match=r"'alone'\) ended the simulation at t=2 s"):
+        for k in range(20):
+            a.do_step(k * H, H)
+    a.terminate()
+
+
+def test_self_terminating_fmu_exits_the_command_line_with_0(fmus, tmp_path, capsys):
+    from cryocosim.cli import main
+
+    scenario = tmp_path / "stop.toml"
+    scenario.write_text(f'[scenario]\nname = "stop"\n[run]\nstop_time = 5.0\n\n'
+                        f'[[actor]]\nname = "s"\nmodel = "{fmus["CStop"]}"\nstep = {H}\n'
+                        '[actor.parameters]\nu = 1.0\nn_in = 0\nb_in = false\nmode_in = 1\ns_in = ""\n')
+    assert main(["run", str(scenario), "-o", str(tmp_path / "stop.nc"), "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "terminated by actor 's' (FMU 'CStop.fmu') at t=2 s" in text and "s terminated" in text
+
+
+def test_fmu_without_state_support(fmus):
+    NoState = load_fmu_actor_class(fmus["CNoState"])
+    a = NoState(name="n")
+    assert not a.supports_rollback()
+    a.setup()
+    with pytest.raises(ModelError, match="'n'.*canGetAndSetFMUstate is false"):
+        a.get_state()
+    a.terminate()
+    s = System("nostate")
+    s.add("n", NoState, step=H, u=1.0)
+    with pytest.warns(CryocosimWarning, match="'n' cannot save and restore its state"):
+        ds = s.run(1.0, tolerance=1e-3)
+    assert ds.attrs["step_control"] == "fixed" and len(ds["time"]) == 5
+    with pytest.raises(ModelError, match="canGetAndSetFMUstate is false"):
+        s.snapshot()
+
+
+def test_fmi2_error_mid_run_is_one_line_and_results_are_on_disk(fmus, tmp_path):
+    out = tmp_path / "fail.nc"
+    s = System("fail")
+    s.add("src", str(fmus["CTypes"]), step=H, **inputs(u=3.0))
+    s.add("f", str(fmus["CFail"]), step=H)
+    s.connect("src.x", "f.u")
+    with pytest.raises(SimulationError) as err:
+        s.run(2.0, output=out)
+    msg = str(err.value)
+    assert "\n" not in msg and err.value.time == 0.5
+    assert msg.startswith("FMU 'CFail.fmu' (actor 'f') failed in doStep at t=0.5 s")
+    assert "injected failure in the step from t=0.5 s" in msg and str(out) in msg
+    with xr.open_dataset(out) as f:
+        times = list(f["time"].values)  # the last record at or before the failure (chunks decide)
+        assert times[:2] == [0.0, 0.25] and times[-1] <= 0.5
+        assert f.attrs["status"].startswith("failed at t=0.5 s: FMU 'CFail.fmu' (actor 'f')")
+        src = reference(2, u=3.0)
+        ref = reference(2, inputs=lambda k: dict(INPUTS, u=src[k + 1]["x"]))
+        assert list(f["f.x"].values) == [r["x"] for r in ref][:len(times)]
+    assert not s.initialised  # a failed run releases its actors
+    with pytest.raises(ConfigurationError, match="needs an initialised system"):
+        s.snapshot()
+
+
+def test_snapshot_and_restore_after_run(fmus):
+    s = System("rollback")
+    s.add("a", str(fmus["CTypes"]), step=H, **inputs(u=300.0, n_in=1, s_in="a"))
+    s.add("b", str(fmus["CTypes"]), step=H, tau=0.5)
+    for src, dst in (("x", "u"), ("counter", "n_in"), ("toggle", "b_in"), ("mode", "mode_in"), ("status", "s_in")):
+        s.connect(f"a.{src}", f"b.{dst}")
+    s.run(1.0)
+    assert s.initialised  # the FMUs stay instantiated after the run
+    b = s.bus.actors["b"]
+    snap = s.snapshot()
+
+    def go_on():
+        s.master.run(2.0)  # continue to t = 2 s from where the system is
+        return [b.x, b.counter, b.mode, b.toggle, b.status]
+
+    first = go_on()
+    assert s.master.t == 2 * s.master.ticks_per_second
+    s.restore(snap)
+    assert s.master.t == 1 * s.master.ticks_per_second
+    second = go_on()
+    s.restore(snap)
+    third = go_on()
+    assert first == second == third
+    a = reference(8, u=300.0, n_in=1, s_in="a")
+    ref = reference(8, tau=0.5, inputs=lambda k: dict(u=a[k + 1]["x"], n_in=a[k + 1]["counter"], b_in=a[k + 1]["toggle"],
+                                                      mode_in=a[k + 1]["mode"], s_in=a[k + 1]["status"]))
+    assert first == [ref[-1][n] for n in ("x", "counter", "mode", "toggle", "status")]
+    s.release()
+    assert not s.initialised
+    with pytest.raises(ConfigurationError, match="'rollback': snapshot needs an initialised system"):
+        s.snapshot()
+    with pytest.raises(ModelError, match="'b'.*not instantiated"):
+        b.get_state()
+    with pytest.raises(ModelError, match="'b'.*not instantiated"):
+        b.set_state(snap["actors"]["b"])
+    # a new run initialises again
+    ds = s.run(1.0)
+    assert ds["b.status"].values[-1] == s.bus.actors["b"].status
+    with System("ctx") as t:
+        t.add("a", str(fmus["CTypes"]), step=H, **inputs())
+        t.run(0.5)
+        assert t.initialised
+    assert not t.initialised
+
+
+def test_scenario_connect_convert_key(fmus, tmp_path):
+    """`convert = true` in a TOML [[connect]] is the System API's convert=True; without it the
+    type mismatch is the one-line error naming the file and the table; a non-boolean is refused."""
+    from cryocosim.errors import ConfigurationError
+    from cryocosim.scenario import load
+
+    def scenario(extra: str) -> Path:
+        path = tmp_path / "convert.toml"
+        path.write_text(
+            '[scenario]\nname = "convert"\n[run]\nstop_time = 1.0\n'
+            f'[[actor]]\nname = "a"\nmodel = "{fmus["CTypes"]}"\nstep = {H}\n'
+            '[actor.parameters]\ntau = 0.25\nu = 2.0\nn_in = 0\nb_in = false\nmode_in = 1\ns_in = ""\n'
+            f'[[actor]]\nname = "b"\nmodel = "{fmus["CTypes"]}"\nstep = {H}\n'
+            '[actor.parameters]\nu = 0.0\nb_in = false\nmode_in = 1\ns_in = ""\n'
+            f'[[connect]]\nfrom = "a.x"\nto = "b.n_in"\n{extra}')
+        return path
+
+    system, settings = load(scenario("convert = true\n"))
+    ds = system.run(settings.stop_time, **settings.run_options())
+    a = reference(4, u=2.0, tau=0.25)
+    b = reference(4, inputs=lambda k: dict(u=0.0, n_in=round(a[k + 1]["x"]), b_in=False,
+                                           mode_in=1, s_in=""))
+    assert list(ds["b.counter"].values) == [r["counter"] for r in b]
+    with pytest.raises(ConfigurationError) as err:
+        load(scenario(""))
+    assert "[[connect]] #1" in str(err.value) and "(Real) -> 'b.n_in' (Integer)" in str(err.value)
+    with pytest.raises(ConfigurationError, match="convert"):
+        load(scenario('convert = "yes"\n'))
