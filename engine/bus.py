@@ -151,11 +151,15 @@ class Bus:
             raise ConnectionError_(f"{where}actor '{actor_name}' has no variable '{var_name}' (inputs/outputs: {names})")
         return actor, var_name, var
 
-    def connect(self, src: str, dst: str, where: str = "", convert: bool = False) -> Link | list[Link]:
+    def connect(self, src: str, dst: str, where: str = "", convert: bool = False,
+                transform: tuple[float, float] | None = None) -> Link | list[Link]:
         """Connect ``"actor.output"`` to ``"actor.input"`` (or two ports, ``"actor.port"``).
 
         ``convert=True`` allows a conversion between Real, Integer, Enumeration and Boolean, and
-        accepts a Real without a unit on one end and with a unit on the other without a warning."""
+        accepts a Real without a unit on one end and with a unit on the other without a warning.
+        ``transform=(scale, offset)``: the input gets ``scale * output + offset`` (both in their
+        variables' own units) instead of the unit conversion, whatever the units (Reals only; an
+        SSP connection's explicit linear transformation)."""
         where = f"{where}: " if where else ""
         a, a_var, av = self._resolve(src, where)
         b, b_var, bv = self._resolve(dst, where)
@@ -167,7 +171,12 @@ class Bus:
             raise ConnectionError_(f"{where}'{dst}' is not an input (it is a {bv.causality.value})")
         ta, tb = av.type_name, bv.type_name
         scale, offset = 1.0, 0.0
-        if av.type is float and bv.type is float:
+        if transform is not None:
+            if not (av.type is float and bv.type is float):
+                raise ConnectionError_(f"{where}'{src}' ({ta}) -> '{dst}' ({tb}): a linear transformation "
+                                       "needs two Reals")
+            scale, offset = (float(x) for x in transform)
+        elif av.type is float and bv.type is float:
             try:
                 scale, offset = conversion(av.unit, bv.unit)
             except UnitError as exc:

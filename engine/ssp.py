@@ -601,7 +601,6 @@ class _Reader:
 
     # -- reading ------------------------------------------------------------------------------------
     def read(self, overrides: dict[str, Any] | None, override_label: str) -> tuple["System", "RunSettings"]:
-        from .bus import Link
         from .scenario import RunSettings
         from .system import System
 
@@ -691,7 +690,7 @@ class _Reader:
         # -- connections
         conns = _kid(sysel, "Connections")
         for i, c in enumerate(_kids(conns, "Connection") if conns is not None else [], 1):
-            self._connection(system, comps, c, i, Link)
+            self._connection(system, comps, c, i)
 
         # inputs nobody feeds hold their start (or bound) values, as in any FMI master
         fed = {(l.dst, l.dst_var) for l in system.bus.links}
@@ -910,7 +909,7 @@ class _Reader:
         values[comp.name][var] = (value, where)
 
     # -- connections ------------------------------------------------------------------------------------
-    def _connection(self, system, comps: dict[str, _Component], c: ET.Element, i: int, Link) -> None:
+    def _connection(self, system, comps: dict[str, _Component], c: ET.Element, i: int) -> None:
         doc = self.ssd
         ends = []
         for side in ("start", "end"):
@@ -981,15 +980,10 @@ class _Reader:
                 scale = offset = None  # exactly what the bus computes
         elif lt is not None:
             raise doc.error(lt, "a linear transformation needs Real connectors", label)
-        where = doc.at(c, label)
-        if va.type is not float or _bus_units(va.unit, vb.unit):
-            link = system.connect(f"{ca.name}.{va.name}", f"{cb.name}.{vb.name}", where)
-        else:  # units the bus would refuse (other dimensions): the conversion computed here alone
-            link = Link(src=ca.name, src_var=va.name, dst=cb.name, dst_var=vb.name, scale=1.0, offset=0.0,
-                        where=where)
-            system.bus.links.append(link)
-        if scale is not None:
-            link.scale, link.offset = float(scale), float(offset)
+        # the conversion computed here (the SSP's connector units and transformation), or the
+        # bus's own where it is exactly that
+        system.connect(f"{ca.name}.{va.name}", f"{cb.name}.{vb.name}", doc.at(c, label),
+                       transform=None if scale is None else (scale, offset))
 
 
 def _bus_units(a: str, b: str) -> bool:

@@ -150,14 +150,16 @@ class System:
         self.steps[name] = h
         return actor
 
-    def connect(self, src: str, dst: str, where: str = "", convert: bool = False):
+    def connect(self, src: str, dst: str, where: str = "", convert: bool = False,
+                transform: tuple[float, float] | None = None):
         """Connect ``"a.output" -> "b.input"`` (or two ports ``"a.port" -> "b.port"``).
 
         The two ends must be of one type (Real, Integer, Boolean, String; an Enumeration and an
         Integer go together): ``convert=True`` converts Real, Integer, Enumeration and Boolean
         into one another (a Real to the nearest integer) and accepts a Real without a unit on
-        one end and with a unit on the other without a warning."""
-        return self.bus.connect(src, dst, where, convert=convert)
+        one end and with a unit on the other without a warning.  ``transform=(scale, offset)``
+        replaces the unit conversion by ``input = scale * output + offset`` (Reals)."""
+        return self.bus.connect(src, dst, where, convert=convert, transform=transform)
 
     def _action(self, set: dict | None, stop: bool, where: str) -> Action:
         values = {}
