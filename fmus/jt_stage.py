@@ -321,6 +321,9 @@ class JTStage(Actor):
 
     def initialize_outputs(self, t: float) -> None:
         self._outputs()
+        # the step means before any step: those of the present inputs (as set-up does)
+        self.mdot_return = self.mdot
+        self.heat_removed = self.capacity
 
     # -- a step ---------------------------------------------------------------------------------
     def do_step(self, t: float, h: float) -> None:

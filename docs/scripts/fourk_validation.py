@@ -1158,15 +1158,21 @@ def main() -> None:
     T77_0 = sysC.models["jt"].variable_map()["T_77"].start
     T15_0 = sysC.models["jt"].variable_map()["T_15"].start
     cap0_hand, mdot0_hand, _ = loop.capacity(a_jt.T_start, THROAT, T_15=T15_0, E3=E3, definition=EFF)
-    w(f"**A finding (t = 0 only).** The first record of `jt.heat_removed` is {float(C['jt.heat_removed'][0]):.4f} W "
-      f"while `jt.capacity` is {float(C['jt.capacity'][0]):.4f} W, and `jt.mdot_return` "
-      f"{float(C['jt.mdot_return'][0]) * 1e3:.6f} g/s against `jt.mdot` {float(C['jt.mdot'][0]) * 1e3:.6f} g/s. "
-      "`JTStage.setup()` sets these two step-mean locals from an evaluation at the inputs' start values "
-      f"(T_77 = {T77_0:g} K, T_15 = {T15_0:g} K: `JTLoop.capacity({a_jt.T_start:g} K)` with the stage at "
-      f"{T15_0:g} K gives {cap0_hand:.4f} W and {mdot0_hand * 1e3:.6f} g/s), and `initialize_outputs()` "
-      f"refreshes the outputs with the connected inputs ({float(C['stage.T'][0]):g} K) but not them. "
-      "From the first step on they are consistent; no state depends on them (the figure's 4 K panel starts "
-      "its \"taken by the J-T stream\" curve at the second record).")
+    hr0, cap0 = float(C['jt.heat_removed'][0]), float(C['jt.capacity'][0])
+    if abs(hr0 - cap0) > 1e-12 * max(1.0, abs(cap0)):
+        w(f"**A finding (t = 0 only).** The first record of `jt.heat_removed` is {float(C['jt.heat_removed'][0]):.4f} W "
+          f"while `jt.capacity` is {float(C['jt.capacity'][0]):.4f} W, and `jt.mdot_return` "
+          f"{float(C['jt.mdot_return'][0]) * 1e3:.6f} g/s against `jt.mdot` {float(C['jt.mdot'][0]) * 1e3:.6f} g/s. "
+          "`JTStage.setup()` sets these two step-mean locals from an evaluation at the inputs' start values "
+          f"(T_77 = {T77_0:g} K, T_15 = {T15_0:g} K: `JTLoop.capacity({a_jt.T_start:g} K)` with the stage at "
+          f"{T15_0:g} K gives {cap0_hand:.4f} W and {mdot0_hand * 1e3:.6f} g/s), and `initialize_outputs()` "
+          f"refreshes the outputs with the connected inputs ({float(C['stage.T'][0]):g} K) but not them. "
+          "From the first step on they are consistent; no state depends on them (the figure's 4 K panel starts "
+          "its \"taken by the J-T stream\" curve at the second record).")
+    else:
+        w(f"At t = 0 the J-T stage's step means are those of the connected inputs: `jt.heat_removed` = "
+          f"`jt.capacity` = {cap0:.4f} W, `jt.mdot_return` = `jt.mdot` = {float(C['jt.mdot'][0]) * 1e3:.6f} g/s "
+          "(the initialisation computes them from the inputs, not from their declared start values).")
     w("")
     w("## 2. Cool-down")
     w("")
