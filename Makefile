@@ -19,11 +19,14 @@ run: $(BIN)/cryocosim
 test: $(BIN)/cryocosim
 	$(BIN)/python -m pytest -q
 
-# benchmark pages under docs/ (not part of the test suite): masters compared, adaptive steps
+# benchmark pages under docs/ (not part of the test suite): masters compared, adaptive steps,
+# the screw-Brayton FMUs in three masters, the 4 K refrigerator's validation and speed
 bench: $(BIN)/cryocosim
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python docs/scripts/bench_masters.py
 	$(BIN)/python docs/scripts/bench_adaptive.py
+	$(BIN)/python docs/scripts/bench_fmu_masters.py
+	$(BIN)/python docs/scripts/fourk_validation.py
 
 fmus: $(BIN)/cryocosim
 	$(BIN)/cryocosim export --all -o build/fmus
