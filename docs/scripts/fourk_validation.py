@@ -41,7 +41,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import pstats
 import resource
 import statistics
@@ -229,18 +228,11 @@ def source_digest() -> str:
 
 
 def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (f"{platform.system()} {platform.machine()} ({model}), {os.cpu_count()} cores ({usable} usable), "
-            f"Python {platform.python_version()}, CoolProp {importlib.metadata.version('CoolProp')}, "
-            f"numpy {importlib.metadata.version('numpy')}")
+    """The machine line of the benchmark pages (bench_adaptive's, one definition)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_adaptive import machine as describe
+
+    return describe()
 
 
 def timed_process(argv: list[str]) -> tuple[float, float, str]:
