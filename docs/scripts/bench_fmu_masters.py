@@ -930,7 +930,22 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
 
     # ---- in short
     L += ["## In short", ""]
+    fit_set = fit_get = None
+    if all(dec[n]["set"] is not None and dec[n]["get"] is not None for n in names):
+        fit_set = statistics.linear_regression([len(units[n].ins) for n in names], [dec[n]["set"] for n in names])
+        fit_get = statistics.linear_regression([len(units[n].outs) for n in names], [dec[n]["get"] for n in names])
+    pm = {k: prof[k]["groups"][CATEGORIES[0]] / prof[k]["n"] * 1e6 for k in ("fmu", "native")}
+
+    def fit_text(f) -> str:
+        if f.slope > 0:
+            return f"about {f.intercept:.1f} µs a call plus {f.slope:.2f} µs a variable"
+        return f"about {f.intercept + f.slope:.1f} µs a call (no cost per variable resolved)"
+
+    sched_per = T["sched"] / nf if T["sched"] is not None else None
+    one_worker = bool(threads) and threads[0] == 1
     if fm and nt and lc_sys and lc_noobs and all(T[k] is not None for k in dkeys):
+        alone_fmi = T["pyfmu"] + T["ctypes"] + T["around"] - T["master"]
+        extra = (fm[0] - nt[0]) - alone_fmi
         text = (f"Per simulated communication step of the whole system ({b.h:g} s, {nf} FMUs, "
                 f"minimum of the rounds): the engine running the FMUs takes **{fm[0]:,.0f} µs**, the "
                 f"engine with the native actors {nt[0]:,.0f} µs, libcosim running the exported SSP "
@@ -941,24 +956,41 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
             text += (f", and `fmpy.simulate_fmu` — which runs one FMU, so each FMU ran alone with "
                      f"its inputs held — **{sums['simulate_fmu'][0]:,.0f} µs** summed over the ten "
                      f"(the engine, the same ten FMUs alone: {sums['engine-fmu'][0]:,.0f} µs)")
-        text += (f". The models' own Python (CoolProp included) is most of it in every master: "
-                 f"{T['model']:,.0f} µs a system step measured on the FMUs alone, the same code in "
-                 "the same interpreter wherever it runs. The engine adds "
-                 f"{fm[0] - nt[0]:,.0f} µs for the FMI layer ({(fm[0] - nt[0]) / nf:.1f} µs per FMU "
-                 f"step): pythonfmu's C++ → Python crossings and its per-variable getter and setter "
-                 f"calls ({n_in} inputs set and {n_out} outputs and locals read per system step: "
-                 f"{T['pyfmu']:,.0f} µs), fmpy's ctypes calls ({T['ctypes']:,.0f} µs) and the FMU "
-                 f"actor's copies; its master (simpy, bus) costs {T['master'] / nf:.1f} µs per "
-                 "actor step, FMU or not. libcosim pays the same FMI layer and more: its worker "
-                 "thread is a thread Python does not know, so every FMI call into a pythonfmu FMU "
-                 f"creates and destroys a Python thread state ({T['foreign']:,.0f} µs a system step, "
-                 f"{T['foreign'] / nf:.0f} µs per FMU step; {T['keep']:+,.0f} µs for a native thread "
-                 f"that keeps its state), its observer reads all {n_all} variables "
-                 f"after each step ({lc_sys[0] - lc_noobs[0]:,.0f} µs), and its scheduling and "
-                 f"hand-over to the worker add {lc_noobs[0] - sums['c-thread'][0]:,.0f} µs coupled; "
-                 f"with {threads[0] if threads and threads[0] is not None else 'its'} worker "
-                 "thread and the interpreter lock around every FMU's Python, it steps nothing in "
-                 "parallel.")
+        text += (". **Where the time goes.** *The models*: their own Python (CoolProp included) is "
+                 f"most of it in every master, {T['model']:,.0f} µs a system step on the FMUs alone "
+                 "— the same code in the same interpreter whichever master calls it. *The engine*: "
+                 f"its master (simpy, bus) costs {T['master'] / nf:.1f} µs per actor step, FMU or "
+                 f"not; the FMI layer costs {fm[0] - nt[0]:,.0f} µs a system step coupled "
+                 f"({(fm[0] - nt[0]) / nf:.1f} µs per FMU step). On the FMUs alone that layer is "
+                 f"{alone_fmi:,.0f} µs: pythonfmu's C++ → Python crossings and its getter and "
+                 f"setter call per variable ({T['pyfmu']:,.0f} µs for {n_in} inputs set and {n_out} "
+                 "outputs and locals read"
+                 + (f"; a `fmi2SetReal` costs {fit_text(fit_set)}, a `fmi2GetReal` "
+                    f"{fit_text(fit_get)}" if fit_set else "")
+                 + f"), fmpy's ctypes calls ({T['ctypes']:,.0f} µs) and the FMU actor's copies "
+                 f"({T['around'] - T['master']:,.0f} µs). The other {extra:,.0f} µs appear only "
+                 "coupled, and the profile puts them in the models' own code: "
+                 f"{pm['fmu']:,.0f} µs a system step in the FMU run against {pm['native']:,.0f} µs "
+                 "in the native run (profiled), the same code on the same trajectory — but ten "
+                 "separate copies of it, one per FMU (pythonfmu ships and imports the models and "
+                 "the engine per FMU), alternating every step; more code and data to keep in the "
+                 "caches is the likely cause, not isolated here. *libcosim*: "
+                 + (f"its own C++ machinery costs little (alone, without observer, {sched_per:+.1f} µs "
+                    "per FMU step against a bare C loop in a native thread, which makes one FMI call "
+                    "more), " if sched_per <= 5 else
+                    f"alone, without observer, it costs {sched_per:+.0f} µs per FMU step more than a "
+                    "bare C loop in a native thread (its scheduling and the hand-over to its worker), ")
+                 + "and its worker is a thread Python does not know, so every FMI call into a "
+                 "pythonfmu FMU creates and destroys a Python thread state: "
+                 f"{T['foreign']:,.0f} µs a system step ({T['foreign'] / nf:.0f} µs per FMU step, "
+                 f"about {T['foreign'] / nf / 3:.0f} µs per call) that a native thread keeping its "
+                 f"thread state does not pay ({T['keep']:+,.0f} µs). Its last-value observer reads "
+                 f"all {n_all} variables after every step, {lc_sys[0] - lc_noobs[0]:,.0f} µs more "
+                 "(one call per variable type, each with the same thread-state cost, and a getter "
+                 f"per variable). With {threads[0] if threads and threads[0] is not None else 'its'} "
+                 f"worker thread on {nproc} cores and the interpreter lock around every FMU's Python "
+                 "it steps nothing in parallel; pinning all its threads to one core changes its time by "
+                 + (f"{(lc_pin[0] - lc_sys[0]) / nf:+.1f} µs per FMU step." if lc_pin else "— (not measured)."))
         L += [text, ""]
 
     # ---- whole system
@@ -1134,26 +1166,46 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
         L += [f"**The engine's FMU run**, per system step, from the FMUs alone: the models "
               f"{T['model']:,.0f} µs, pythonfmu {T['pyfmu']:,.0f} µs (setting the {n_in} inputs alone "
               f"costs {T['set']:,.0f} µs and reading the {n_out} outputs and locals {T['get']:,.0f} "
-              f"µs, ctypes calls included: about {T['set'] / n_in:.2f} and {T['get'] / n_out:.2f} µs "
-              f"a variable plus about a µs a call), fmpy's ctypes calls {T['ctypes']:,.0f} µs, and "
-              f"the engine around the FMUs {T['around']:,.0f} µs (its master alone, around the "
-              f"native actors: {T['master']:,.0f} µs): {total:,.0f} µs in all, against "
-              f"{fm[0]:,.0f} µs coupled. The FMI layer, engine FMU − engine native: "
-              f"{fm[0] - nt[0]:,.0f} µs coupled, {bsum('engine-fmu') - bsum('engine-native'):,.0f} µs "
-              "from the FMUs alone.", ""]
-        L += [f"**libcosim**, per system step: the coupled SSP run takes {lc_sys[0]:,.0f} µs with "
-              f"its observer and {lc_noobs[0]:,.0f} µs without; the same FMUs alone cost "
-              f"{bsum('c-here'):,.0f} µs stepped by the C loop in this thread and "
-              f"{bsum('c-thread'):,.0f} µs by the same loop in a new native thread. So: calling "
-              f"Python FMUs from a thread Python does not know costs {T['foreign']:,.0f} µs "
-              f"({T['foreign'] / nf:.1f} µs per FMU step, three calls), which libcosim pays on its "
-              f"worker — and it is the thread state, not the thread: a native thread that keeps one "
-              f"pays {T['keep']:+,.0f} µs against this thread; reading all {n_all} variables for the observer {lc_sys[0] - lc_noobs[0]:,.0f} "
-              f"µs; its scheduling and hand-over {lc_noobs[0] - bsum('c-thread'):,.0f} µs "
-              f"coupled ({T['sched']:,.0f} µs from the FMUs alone). With all its threads pinned to "
-              "one core (observer included) it takes "
+              "µs, a ctypes call each included"
+              + (f"; fitted over the ten FMUs, `fmi2SetReal` costs {fit_text(fit_set)} and "
+                 f"`fmi2GetReal` {fit_text(fit_get)}" if fit_set else "")
+              + f"), fmpy's ctypes calls {T['ctypes']:,.0f} µs, and the engine around the FMUs "
+              f"{T['around']:,.0f} µs (its master alone, around the native actors: "
+              f"{T['master']:,.0f} µs): {total:,.0f} µs in all, against {fm[0]:,.0f} µs coupled. "
+              f"The FMI layer, engine FMU − engine native: {fm[0] - nt[0]:,.0f} µs coupled, "
+              f"{bsum('engine-fmu') - bsum('engine-native'):,.0f} µs from the FMUs alone. Coupled, "
+              f"the native run itself costs {nt[0] - bsum('engine-native'):,.0f} µs more than its "
+              "actors alone (other states and inputs: the coupled run sweeps the start-up; ten "
+              "models alternating in the caches), and the FMU run more again: the cProfile tables "
+              f"below give the models' code {pm['fmu']:,.0f} µs a system step in the FMU run "
+              f"against {pm['native']:,.0f} µs in the native run (profiled), the same code on the "
+              "same trajectory, but ten separate copies of it in the FMU run, one per FMU, "
+              "alternating every step (the likely cause; not isolated here).", ""]
+    if all(T[k] is not None for k in dkeys) and lc_sys and lc_noobs and fm:
+        L += [f"**libcosim**, per system step: the same FMUs alone cost {bsum('c-here'):,.0f} µs "
+              f"stepped by the C loop in this thread and {bsum('c-thread'):,.0f} µs by the same loop "
+              f"in a new native thread: calling Python FMUs from a thread Python does not know costs "
+              f"{T['foreign']:,.0f} µs ({T['foreign'] / nf:.1f} µs per FMU step, three calls). It is "
+              f"the thread state, not the thread: a native thread that keeps one pays "
+              f"{T['keep']:+,.0f} µs against this thread. libcosim's workers are such threads, and "
+              f"libcosim alone without observer costs {T['sched']:+,.0f} µs ({sched_per:+.1f} µs per "
+              "FMU step) against the C loop in a new thread, which makes one FMI call more per step "
+              f"(`fmi2GetReal`: one more thread-state churn, about {T['foreign'] / nf / 3:.0f} µs, "
+              "and its getters)"
+              + (": libcosim's own scheduling and hand-over cost a few µs per FMU step at most, "
+                 "little next to the thread-state churn. " if sched_per <= 5 else
+                 ": the rest is libcosim's scheduling and the hand-over to its worker. ")
+              + "Coupled, the SSP "
+              f"run costs {lc_noobs[0]:,.0f} µs without observer, {lc_noobs[0] - fm[0]:+,.0f} µs "
+              f"against the engine's FMU run (the churn, {T['foreign']:,.0f} µs, in place of the "
+              f"engine's master and FMU actor, {T['around']:,.0f} µs), and {lc_sys[0]:,.0f} µs with "
+              f"its observer (reading all {n_all} variables: {lc_sys[0] - lc_noobs[0]:,.0f} µs "
+              f"coupled, {T['obs']:,.0f} µs summed alone). With all its threads pinned to one core "
+              "(observer included) it takes "
               + (f"{lc_pin[0]:,.0f} µs ({(lc_pin[0] - lc_sys[0]) / nf:+,.1f} µs per FMU step "
-                 "against free threads)." if lc_pin else "— (not measured)."), ""]
+                 "against free threads)" + (": with one worker thread there is no parallel "
+                                            "stepping to lose." if one_worker else ".")
+                 if lc_pin else "— (not measured)."), ""]
     if sums["simulate_fmu"] and sums["fmpy"] and sums["ctypes"]:
         L += [f"**`fmpy.simulate_fmu`**: {sums['simulate_fmu'][0]:,.0f} µs summed over the ten "
               f"FMUs alone, against {sums['fmpy'][0]:,.0f} µs for the raw `FMU2Slave` loop and "
