@@ -3,7 +3,7 @@
 For an actor class ``C`` defined in module ``m``, :func:`export_fmu` writes into a temporary
 staging folder, and pythonfmu's builder then into the FMU's ``resources/`` folder:
 
-* ``C_<hash>.py`` — a thin wrapper script (``templates/wrapper.py.tmpl``), in essence::
+* ``C_<hash>.py`` — a thin wrapper script (``wrapper.py.tmpl``), in essence::
 
       from cryocosim_<digest>.fmi.slave import make_slave_class
       from m_<digest> import C as _Actor
@@ -65,7 +65,7 @@ __all__ = ["export_fmu", "export_all", "fmu_cache", "source_hash", "fmu_digest",
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 _PACKAGE = "cryocosim"
 _DIGITS = 12  # hex digits of a digest in a module name (48 bits)
-_TEMPLATE = Path(__file__).parent / "templates" / "wrapper.py.tmpl"
+_TEMPLATE = Path(__file__).parent / "wrapper.py.tmpl"
 # Shipped by pythonfmu's builder inside every FMU (resources/pythonfmu): never a requirement.
 _EMBEDDED = frozenset({"pythonfmu"})
 

@@ -129,8 +129,8 @@ def model_metadata() -> Dict[str, str]:
     license_ = "MIT"
     try:
         meta = metadata.metadata("cryocosim")
-        version = meta["Version"] or version
-        license_ = meta["License"] or meta.get("License-Expression") or license_
+        version = meta.get("Version") or version
+        license_ = meta.get("License-Expression") or meta.get("License") or license_
     except metadata.PackageNotFoundError:
         pass
     return {"generationTool": f"cryocosim {version} (pythonfmu {pythonfmu.__version__})",
