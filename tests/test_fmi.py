@@ -229,6 +229,23 @@ def test_fmu_cache_reexports_only_on_change(tmp_path):
     assert fmu_cache(FirstOrderLag, tmp_path).stat().st_mtime_ns != mtime
 
 
+def test_fmu_cache_filled_by_two_processes_at_once(tmp_path):
+    """Two runs sharing one cache (two `run --fmu` in one folder) export at the same time: each
+    moves its finished FMU in whole, so the cache ends with one valid FMU, its stamp, no leftovers."""
+    import subprocess
+    import sys
+    code = ("import sys; from cryocosim.fmi.export import fmu_cache; "
+            "from cryocosim.fmus.aftercooler import Aftercooler; print(fmu_cache(Aftercooler, sys.argv[1]))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    fmu = tmp_path / "Aftercooler.fmu"
+    assert {out.strip() for out, _ in outs} == {str(fmu.resolve())}
+    assert validate_fmu(str(fmu)) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Aftercooler.fmu", "Aftercooler.fmu.sha256"]
+
+
 # -- the registered models ------------------------------------------------------------------------
 _MODELS = sorted(entry_points(group="cryocosim.models"), key=lambda ep: ep.name)
 

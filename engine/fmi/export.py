@@ -42,6 +42,7 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
+import os
 import re
 import shutil
 import string
@@ -485,6 +486,12 @@ def fmu_cache(actor_class: type, cache_dir: str | Path = "build/fmus") -> Path:
     digest = source_hash(actor_class)
     if fmu.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
         return fmu.resolve()
-    path = export_fmu(actor_class, cache_dir)
-    stamp.write_text(digest + "\n")
-    return path
+    # built aside and moved in with os.replace, FMU first, stamp last: another process reading the
+    # cache meanwhile finds the old pair or the new one, never a half-written FMU
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".export_", dir=cache_dir) as tmp:
+        built = export_fmu(actor_class, tmp)
+        (Path(tmp) / stamp.name).write_text(digest + "\n")
+        os.replace(built, fmu)
+        os.replace(Path(tmp) / stamp.name, stamp)
+    return fmu.resolve()
