@@ -37,6 +37,7 @@ Conductivities: :mod:`cryocosim.fmus.conductivity`.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -322,17 +323,19 @@ class Section:
             g += k * w
         return p, g
 
-    def _invert(self, y: float, lo: float, p_lo: float, g_lo: float) -> float:
+    def _invert(self, y: float, lo: float, p_lo: float, g_lo: float,
+                guess: float | None = None) -> float:
         """The temperature T >= lo with potential(T) = y, given potential and conductance at lo
         (the potential is monotone): Newton's method kept inside a shrinking bracket (bisection
         when a step leaves it), to |step| < 1e-12 T; capped at the table's top T_MAX (returned
-        when y is beyond it)."""
+        when y is beyond it).  It starts from ``guess`` where that lies inside the bracket (a
+        nearby solution: the last march's), else from the tangent at lo."""
         if y >= self._p_max:
             return T_MAX
         if y <= p_lo:
             return lo
         a, b = lo, T_MAX
-        T = lo + (y - p_lo) / g_lo
+        T = guess if guess is not None and a < guess < b else lo + (y - p_lo) / g_lo
         if not (a < T < b):
             T = 0.5 * (a + b)
         for _ in range(100):
@@ -357,12 +360,23 @@ class Section:
 class ChainSolution:
     """A solved :class:`Chain`: ``heat`` [W] from end 1 to end 2, ``temperatures`` [K] at the
     ends and joints (end 1, joints..., end 2), ``resistances`` [K/W] of the sections (eq. 23),
-    ``shares`` per section of the heat carried by each layer."""
+    ``shares`` per section of the heat carried by each layer (these two computed when first
+    read: a time-stepping model needs only the heat and the temperatures)."""
 
     heat: float
     temperatures: tuple[float, ...]
-    resistances: tuple[float, ...]
-    shares: tuple[tuple[float, ...], ...]
+    sections: tuple[Section, ...] = field(repr=False, compare=False)
+
+    def _pairs(self):
+        return zip(self.sections, self.temperatures[:-1], self.temperatures[1:])
+
+    @functools.cached_property
+    def resistances(self) -> tuple[float, ...]:
+        return tuple(s.resistance(a, b) for s, a, b in self._pairs())
+
+    @functools.cached_property
+    def shares(self) -> tuple[tuple[float, ...], ...]:
+        return tuple(s.shares(a, b) for s, a, b in self._pairs())
 
 
 class Chain:
@@ -377,7 +391,8 @@ class Chain:
     ``scipy.optimize.brentq`` (``method="brentq"``, and the fallback); both agree to ~1e-15.
     Exact for temperature-dependent k: every section carries Q and every joint satisfies both of
     its sections' integrals (where the note's hand iteration of Tables 5-7 is heading; its
-    Table 5 had not converged).  ~0.1 ms for four sections.
+    Table 5 had not converged).  About 0.2 ms for four sections from a cold start, 0.1 ms from
+    the last step's solution (``guess``).
     """
 
     def __init__(self, sections: Sequence[Section]):
@@ -385,47 +400,60 @@ class Chain:
         if not self.sections:
             raise ValueError("a chain needs at least one section")
 
-    def _march(self, Q: float, T_cold: float, order: Sequence[Section]) -> list[float]:
+    def _march(self, Q: float, T_cold: float, order: Sequence[Section],
+               guesses: Sequence[float] | None = None) -> list[float]:
+        """The temperatures from the cold end for heat flow Q (``guesses``: the far temperature
+        of each section from a nearby march, where the inversions start)."""
         temps = [T_cold]
         T = T_cold
-        for s in order:
+        for i, s in enumerate(order):
             p, g = s._pk(T)
-            T = s._invert(p + Q, T, p, g)
+            T = s._invert(p + Q, T, p, g, guesses[i] if guesses else None)
             temps.append(T)
         return temps
 
-    def _march_dq(self, Q: float, T_cold: float, order: Sequence[Section]) -> tuple[float, float]:
+    def _march_dq(self, Q: float, T_cold: float, order: Sequence[Section],
+                  far: list[float]) -> tuple[float, float]:
         """The far end's temperature for heat flow Q and its derivative d T_far / d Q:
-        dT_(i+1)/dQ = (G_i(T_i) dT_i/dQ + 1) / G_i(T_(i+1)), G the local conductance."""
+        dT_(i+1)/dQ = (G_i(T_i) dT_i/dQ + 1) / G_i(T_(i+1)), G the local conductance.
+        ``far`` holds each section's far temperature: where its inversion starts (the last
+        march's, or a guess), and it is overwritten with this march's."""
         T, dT = T_cold, 0.0
-        for s in order:
+        for i, s in enumerate(order):
             p, g = s._pk(T)
-            Tn = s._invert(p + Q, T, p, g)
+            Tn = s._invert(p + Q, T, p, g, far[i])
             if Tn >= T_MAX:
                 return T_MAX, math.inf
             dT = (g * dT + 1.0) / s.conductance(Tn)
-            T = Tn
+            far[i] = T = Tn
         return T, dT
 
     def _heat_flow(self, T_hot: float, T_cold: float, order: Sequence[Section],
-                   method: str = "newton") -> float:
-        """The heat flow Q for which the march from T_cold ends at T_hot.
+                   method: str = "newton", guess: tuple[float, Sequence[float]] | None = None
+                   ) -> tuple[float, list[float] | None]:
+        """The heat flow Q for which the march from T_cold ends at T_hot, and the march's
+        temperatures from T_cold at that Q (None where they are still to be marched: brentq).
 
         ``newton``: Newton's method on T_far(Q) - T_hot with the exact derivative, kept inside
-        the bracket [0, q_max] (bisection when a step leaves it), from the guess that is exact
-        for sections of one composition, 1/sum_i 1/(potential_i(T_hot) - potential_i(T_cold));
-        converged when a step changes Q by < 1e-12 relative.  ``brentq`` (and the fallback after
-        100 Newton steps): ``scipy.optimize.brentq`` on the same function."""
+        the bracket [0, q_max] (bisection when a step leaves it), from ``guess`` = (Q, far
+        temperatures) of a nearby solution where its Q lies in the bracket, else from the Q
+        that is exact for sections of one composition, 1/sum_i 1/(potential_i(T_hot) -
+        potential_i(T_cold)); each march's inversions start from the previous march's
+        temperatures; converged when a step changes Q by < 1e-12 relative.  ``brentq`` (and the
+        fallback after 100 Newton steps): ``scipy.optimize.brentq`` on the same function."""
         caps = [s.heat(T_hot, T_cold) for s in order]
         q_max = min(caps)
         if method == "newton":
             lo, hi = 0.0, q_max
-            Q = 1.0 / sum(1.0 / c for c in caps)
+            if guess is not None and 0.0 < guess[0] < q_max and len(guess[1]) == len(order):
+                Q, far = guess[0], list(guess[1])
+            else:
+                Q, far = 1.0 / sum(1.0 / c for c in caps), [None] * len(order)
             for _ in range(100):
-                T_far, d = self._march_dq(Q, T_cold, order)
+                T_far, d = self._march_dq(Q, T_cold, order, far)
                 g = T_far - T_hot
                 if g == 0.0:
-                    return Q
+                    return Q, [T_cold, *far]
                 if g < 0.0:
                     lo = Q
                 else:
@@ -434,7 +462,10 @@ class Chain:
                 if not (lo < Qn < hi):
                     Qn = 0.5 * (lo + hi)
                 if abs(Qn - Q) <= 1e-12 * Q or hi - lo <= 1e-15 * q_max:
-                    return Qn
+                    # Q is within the tolerance of the root and its march is complete (it did
+                    # not reach T_MAX): return it with that march's temperatures, consistent
+                    # with Q to round-off, rather than march again for Qn
+                    return (Q, [T_cold, *far]) if math.isfinite(d) else (Qn, None)
                 Q = Qn
         elif method != "brentq":
             raise ValueError(f"unknown method {method!r}")
@@ -442,11 +473,15 @@ class Chain:
         def g(Q):
             return self._march(Q, T_cold, order)[-1] - T_hot
 
-        return brentq(g, 0.0, q_max, xtol=1e-15 * q_max, rtol=1e-15, maxiter=200)
+        return brentq(g, 0.0, q_max, xtol=1e-15 * q_max, rtol=1e-15, maxiter=200), None
 
-    def solve(self, T1: float, T2: float, method: str = "newton") -> ChainSolution:
+    def solve(self, T1: float, T2: float, method: str = "newton",
+              guess: ChainSolution | None = None) -> ChainSolution:
         """Heat flow from end 1 (at T1) to end 2 (at T2) and the joint temperatures.
-        ``method``: "newton" (safeguarded, the default) or "brentq" (see :meth:`_heat_flow`)."""
+        ``method``: "newton" (safeguarded, the default) or "brentq" (see :meth:`_heat_flow`).
+        ``guess``: a solution of this chain at nearby end temperatures (the last step's), where
+        Newton's method starts; the answer is the same root to the solver's tolerance (1e-12
+        relative), reached in fewer iterations."""
         for T in (T1, T2):
             if not (T_MIN <= T <= T_MAX):
                 raise ValueError(f"end temperature {T:g} K outside {T_MIN:g}-{T_MAX:g} K")
@@ -460,16 +495,20 @@ class Chain:
             T_hot, T_cold = (T1, T2) if hot_first else (T2, T1)
             # march from the cold end toward the hot end
             order = tuple(reversed(secs)) if hot_first else secs
-            Q = self._heat_flow(T_hot, T_cold, order, method)
-            temps = self._march(Q, T_cold, order)
+            start = None
+            if guess is not None and len(guess.temperatures) == len(secs) + 1 and guess.heat != 0.0 \
+                    and (guess.heat > 0.0) == hot_first:
+                joints = guess.temperatures[-2::-1] if hot_first else guess.temperatures[1:]
+                start = (abs(guess.heat), joints)
+            Q, temps = self._heat_flow(T_hot, T_cold, order, method, start)
+            if temps is None:
+                temps = self._march(Q, T_cold, order)
             temps[-1] = T_hot
             if hot_first:
                 temps.reverse()
             else:
                 Q = -Q
-        res = tuple(s.resistance(a, b) for s, a, b in zip(secs, temps[:-1], temps[1:]))
-        shares = tuple(s.shares(a, b) for s, a, b in zip(secs, temps[:-1], temps[1:]))
-        return ChainSolution(Q, tuple(temps), res, shares)
+        return ChainSolution(Q, tuple(temps), secs)
 
     def heat(self, T1: float, T2: float) -> float:
         """Heat flow from end 1 to end 2, W."""
@@ -536,10 +575,18 @@ class Line:
     def stations(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(a.station for a in self.anchors))
 
-    def solve(self, temperatures: Mapping[str, float]) -> LineSolution:
-        """Heat into each station for the station temperatures given (K)."""
+    def solve(self, temperatures: Mapping[str, float],
+              guess: LineSolution | None = None) -> LineSolution:
+        """Heat into each station for the station temperatures given (K).  ``guess``: this
+        line's solution at nearby temperatures (the last step's), where the chains' Newton
+        iterations and the intercepts' temperatures start (see :meth:`Chain.solve`)."""
         T = [float(temperatures[a.station]) for a in self.anchors]
         free = [i for i, a in enumerate(self.anchors) if a.link is not None]
+        if guess is not None and len(guess.chains) != len(self.chains):
+            guess = None
+        if guess is not None:
+            for i in free:
+                T[i] = guess.anchor_temperatures[i]
         if free:
             for _ in range(500):
                 moved = 0.0
@@ -561,7 +608,8 @@ class Line:
                     break
             else:
                 raise RuntimeError("intercept temperatures did not converge")
-        sols = tuple(c.solve(a, b) for c, a, b in zip(self.chains, T[:-1], T[1:]))
+        sols = tuple(c.solve(a, b, guess=guess.chains[i] if guess is not None else None)
+                     for i, (c, a, b) in enumerate(zip(self.chains, T[:-1], T[1:])))
         heat: dict[str, float] = {s: 0.0 for s in self.stations}
         heat[self.anchors[0].station] -= sols[0].heat
         heat[self.anchors[-1].station] += sols[-1].heat

@@ -247,6 +247,72 @@ def test_series_sections_carry_one_heat_flow_and_each_joint_satisfies_both_integ
     np.testing.assert_allclose(rev.temperatures[::-1], T, rtol=1e-10)
 
 
+def test_a_solve_started_from_the_last_solution_finds_the_same_root_with_less_work():
+    """The dewar's steps start each chain's Newton iteration from the last step's solution;
+    that must change the work, not the answer: heat and joints as from a cold start to the
+    solver's tolerance (|dQ| < 1e-12 Q: 1e-11 here), in both directions of flow, and a guess
+    from the other direction of flow (or another chain) is ignored rather than trusted."""
+    chain = _mixed_chain()
+    marches = []                     # conductivity-integral evaluations, the solver's work
+    real = Section._pk
+
+    def counted(self, *args):
+        marches.append(1)
+        return real(self, *args)
+
+    for ends in [(300.0, 4.2), (4.2, 300.0), (77.0, 15.0)]:
+        last = chain.solve(*ends)
+        moved = (ends[0] * (1 + 1e-4), ends[1] * (1 - 1e-4))
+        Section._pk = counted
+        try:
+            marches.clear()
+            cold = chain.solve(*moved)
+            n_cold = len(marches)
+            marches.clear()
+            warm = chain.solve(*moved, guess=last)
+            n_warm = len(marches)
+        finally:
+            Section._pk = real
+        assert warm.heat == pytest.approx(cold.heat, rel=1e-11)
+        np.testing.assert_allclose(warm.temperatures, cold.temperatures, rtol=1e-11)
+        assert n_warm < n_cold, (ends, n_warm, n_cold)   # 40 against 45 from 300 K to 4.2 K
+        # the section integrals at the warm joints carry its heat (as in the cold test above)
+        for s_, a, b in zip(chain.sections, warm.temperatures[:-1], warm.temperatures[1:]):
+            assert s_.heat(a, b) == pytest.approx(warm.heat, rel=1e-10)
+    reverse = chain.solve(4.2, 300.0)
+    assert chain.solve(300.0, 4.2, guess=reverse).heat == pytest.approx(chain.solve(300.0, 4.2).heat,
+                                                                       rel=1e-11)
+    other = Chain(chain.sections[:2]).solve(300.0, 4.2)
+    assert chain.solve(300.0, 4.2, guess=other).heat == pytest.approx(chain.solve(300.0, 4.2).heat,
+                                                                     rel=1e-11)
+
+
+def test_dewar_step_repeated_after_a_restore_is_bit_identical():
+    """The dewar keeps its last waveguide solutions (where the next solves start) in its
+    snapshot: a step taken again after a restore repeats its arithmetic exactly, and its loads
+    match a cold solve to the solver's tolerance."""
+    d = Dewar("dewar")
+    d.setup()
+    d.T_shield, d.T_stage, d.T_station = 120.0, 40.0, 30.0
+    d.do_step(0.0, 1.0)
+    snap = d.get_state()
+    d.T_shield, d.T_station = 119.5, 29.0
+    d.do_step(1.0, 1.0)
+    first = (d.heat_shield, d.heat_station, d.heat_ambient, d.pump_T_c)
+    d.T_shield, d.T_station = 110.0, 20.0     # another attempt that is thrown away
+    d.do_step(1.0, 1.0)
+    d.set_state(snap)
+    d.T_shield, d.T_station = 119.5, 29.0
+    d.do_step(1.0, 1.0)
+    assert (d.heat_shield, d.heat_station, d.heat_ambient, d.pump_T_c) == first
+    fresh = Dewar("fresh")
+    fresh.setup()
+    fresh.T_shield, fresh.T_stage, fresh.T_station = 119.5, 40.0, 29.0
+    fresh.initialize_outputs(1.0)             # initialisation solves cold
+    for a, b in zip(first, (fresh.heat_shield, fresh.heat_station, fresh.heat_ambient, fresh.pump_T_c)):
+        assert a == pytest.approx(b, rel=1e-11)
+
+
 def test_sections_of_one_composition_in_series_are_one_section():
     # "if all waveguides in series are of the same composition the first thermal resistance
     # solution is exact" (p. 22): three pieces = one piece of the total length
