@@ -474,12 +474,19 @@ def section_waveguides(P: list[str]) -> dict:
 def section_table8(P: list[str], rad: dict) -> dict:
     d = Dewar("d")
     d.setup()
-    t0 = time.perf_counter()
     n = 200
-    for i in range(n):
-        d.T_station = 4.2 + 1e-4 * (i % 2)
-        d.do_step(0.0, 1.0)
-    step_ms = (time.perf_counter() - t0) / n * 1e3
+    step_ms = cold_ms = math.inf
+    for _ in range(3):                  # the best of three rounds: a shared machine
+        t0 = time.perf_counter()
+        for i in range(n):              # a step: its solves start from the last step's
+            d.T_station = 4.2 + 1e-4 * (i % 2)
+            d.do_step(0.0, 1.0)
+        step_ms = min(step_ms, (time.perf_counter() - t0) / n * 1e3)
+        t0 = time.perf_counter()
+        for i in range(n):              # initialisation: the solves start cold
+            d.T_station = 4.2 + 1e-4 * (i % 2)
+            d.initialize_outputs(0.0)
+        cold_ms = min(cold_ms, (time.perf_counter() - t0) / n * 1e3)
     d.T_station = 4.2
     d.do_step(0.0, 1.0)
     # components: pump, output, input separately
@@ -532,7 +539,9 @@ def section_table8(P: list[str], rad: dict) -> dict:
           f"* The 15 K stage receives nothing in this dewar (heat_stage = {d.heat_stage:g} W); "
           "`intercept_15K_fraction` heat-sinks the 22 GHz guides there.",
           f"* One evaluation of the actor (three chains solved) takes {step_ms:.2f} ms on this "
-          "machine.", ""]
+          f"machine as a step whose inputs moved by 0.1 mK (the solves start from the last step's "
+          f"solution) and {cold_ms:.2f} ms from a cold start (as at initialisation); best of 3 "
+          f"rounds of {n}.", ""]
     return dict(d=d, step_ms=step_ms, pump=pump, out=out, inp=inp)
 
 
