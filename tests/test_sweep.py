@@ -301,3 +301,29 @@ def test_the_shipped_specs_load():
     speed = cool.parameters[1]
     assert speed.coords == [9000, 10500] and speed.unit == "rpm"
     assert speed.values == pytest.approx([9000 * math.pi / 30, 10500 * math.pi / 30])
+
+
+def test_the_exhaust_pressure_spec_puts_the_station_at_coolprops_boiling_point():
+    """scenarios/sweeps/4k_exhaust.toml as shipped (five pressures, 12 h), and two of its points
+    run here, shortened to 4 h (the pot is full by about 2.5 h in every run,
+    docs/4k_validation.md section 5): the coupled 4 K station sits at the saturation temperature
+    CoolProp gives for the exhaust pressure, with liquid in the pot.  1e-6 K: the station is held
+    at T_sat(p) by the J-T stage's own saturation call, the same CoolProp line."""
+    import tomllib
+
+    from CoolProp.CoolProp import PropsSI
+
+    path = ROOT / "scenarios/sweeps/4k_exhaust.toml"
+    spec = load_spec(path)
+    assert spec.shape == (5,) and spec.mode == "scenario" and spec.stop_time == 12 * 3600.0
+    assert spec.parameters[0].coords == [0.1, 0.5, 1.0, 1.5, 2.0] and spec.parameters[0].unit == "atm"
+    data = tomllib.loads(path.read_text())
+    data["stop_time"] = "4 h"
+    data["parameters"]["jt.p_exhaust"]["values"] = [0.5, 2.0]
+    ds = run_sweep(load_spec(data=data, base_dir=path.parent), scheduler="synchronous", progress=False)
+    assert list(ds["status"].values) == ["ok", "ok"]
+    for p_atm in (0.5, 2.0):
+        point = ds.sel({"jt.p_exhaust": p_atm})
+        T_sat = PropsSI("T", "P", p_atm * 101325.0, "Q", 0.0, "Helium")
+        assert float(point["T_station"]) == pytest.approx(T_sat, abs=1e-6)
+        assert float(point["liquid"]) > 0.0 and float(point["capacity"]) > 0.0
