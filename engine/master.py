@@ -797,18 +797,23 @@ class Master:
         t = t0
         while t < t1:
             h = min(step, t1 - t)
-            try:
-                actor.do_step(t / tps, h / tps)
-            except ActorTerminated:
-                raise  # ends the run (_run_macro)
-            except Exception as exc:
-                err = _step_error(name, t / tps, exc)
-                if self._reject_above:  # retried at a smaller step; raised if it fails there too
-                    raise _Reject(math.inf, err) from exc
-                raise err from exc
+            self._do_step(name, actor, t / tps, h / tps)
             self.steps_taken += 1
             t += h
         return [getattr(actor, var) for _, var in self._outputs_of[name]]
+
+    def _do_step(self, name: str, actor, t: float, h: float) -> None:
+        """``actor.do_step(t, h)`` [s]; a failure becomes a one-line error naming the actor and
+        the time, or a rejection of the step where a smaller one may succeed."""
+        try:
+            actor.do_step(t, h)
+        except ActorTerminated:
+            raise  # ends the run (_run_macro)
+        except Exception as exc:
+            err = _step_error(name, t, exc)
+            if self._reject_above:  # retried at a smaller step; raised if it fails there too
+                raise _Reject(math.inf, err) from exc
+            raise err from exc
 
     def _evaluate(self, x: np.ndarray, t0: int, t1: int, hf: int, states: dict) -> np.ndarray:
         """F(x): every actor from the saved state with inputs held at ``x``."""
@@ -857,15 +862,7 @@ class Master:
         while t < t1:
             h = min(h_full, t1 - t)
             bus.read_inputs(name, t + h if gs else t)
-            try:
-                actor.do_step(t / tps, h / tps)
-            except ActorTerminated:
-                raise  # ends the run (_run_macro)
-            except Exception as exc:
-                err = _step_error(name, t / tps, exc)
-                if self._reject_above:  # retried at a smaller step; raised if it fails there too
-                    raise _Reject(math.inf, err) from exc
-                raise err from exc
+            self._do_step(name, actor, t / tps, h / tps)
             bus.publish(name, t + h)
             self.steps_taken += 1
             for slot, atol, key in checked:

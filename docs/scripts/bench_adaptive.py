@@ -45,6 +45,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine_info import cpu_model
+
 ROOT = Path(__file__).resolve().parents[2]
 COOL = ROOT / "scenarios/screw_brayton_cooldown.toml"
 STALL = ROOT / "scenarios/screw_brayton_stall.toml"
@@ -225,14 +227,7 @@ def label_h(h: float) -> str:
 
 
 def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (f"{platform.system()} {platform.machine()} ({model}), {os.cpu_count()} cores ({usable} usable), "
             f"Python {platform.python_version()}, CoolProp {importlib.metadata.version('CoolProp')}, "

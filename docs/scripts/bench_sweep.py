@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_info import cpu_model
+
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "scenarios/sweeps/hybrid_fig11.toml"
 OUT = ROOT / "docs/sweeps.md"
@@ -48,14 +50,7 @@ PAPER_ALPHA = 0.85       # rad: the paper's optimal phase angle of the hybrid ("
 
 
 def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     from cryocosim.sweep import default_workers
 
     mem = ""

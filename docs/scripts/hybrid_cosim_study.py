@@ -29,6 +29,8 @@ import tomllib
 import warnings
 from pathlib import Path
 
+from machine_info import cpu_model
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -397,14 +399,7 @@ def md_table(header, rows) -> list[str]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     import simpy
     return (f"{cpu}, {os.cpu_count()} logical cores shared with other jobs, {platform.system()} "
             f"{platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
