@@ -96,10 +96,19 @@ def critical_temperature() -> float:
     return float(_he().T_critical())
 
 
+def lowest_saturation_pressure() -> float:
+    """The lowest pressure [Pa] of CoolProp's helium saturation line, 5039 Pa at 2.1768 K (its
+    equation of state starts at the lambda point).  Below it CoolProp's PQ flash does not fail
+    but returns a wrong state (101 Pa gives 2.56 K, above T_sat at 0.1 atm), so pressures below
+    it are refused, not passed on."""
+    return float(_he().keyed_output(_CP.iP_triple))
+
+
 def _check_subcritical(p: float) -> None:
-    pc = critical_pressure()
-    if not (0.0 < p < pc):
-        raise ValueError(f"helium saturation needs 0 < p < p_c = {pc:.6g} Pa, got p = {p!r} Pa")
+    pc, pt = critical_pressure(), lowest_saturation_pressure()
+    if not (pt <= p < pc):
+        raise ValueError(f"helium saturation needs {pt:.6g} Pa (CoolProp's lowest, at the lambda "
+                         f"point) <= p < p_c = {pc:.6g} Pa, got p = {p!r} Pa")
 
 
 def saturation_temperature(p: float) -> float:
@@ -476,8 +485,10 @@ class JTLoop:
         if not p_high > 1.05 * pc:
             raise ValueError(f"supply pressure {p_high:.6g} Pa must exceed 1.05 p_c = {1.05 * pc:.6g} Pa "
                              "(a supercritical J-T supply, as the note's 20 atm)")
-        if not 0.0 < p_low < 0.99 * pc:
-            raise ValueError(f"exhaust pressure {p_low:.6g} Pa must lie between 0 and 0.99 p_c = "
+        p_min = lowest_saturation_pressure()
+        if not p_min <= p_low < 0.99 * pc:
+            raise ValueError(f"exhaust pressure {p_low:.6g} Pa must lie between {p_min:.6g} Pa "
+                             f"(the lowest of CoolProp's helium saturation line) and 0.99 p_c = "
                              f"{0.99 * pc:.6g} Pa (liquid must form at the 4 K station)")
         self.p_high, self.p_low = float(p_high), float(p_low)
         self.hp = isobar(p_high)

@@ -134,6 +134,24 @@ def test_saturation_temperatures():
     assert jt.saturation(ATM).latent_heat == pytest.approx(20.6e3, abs=0.05e3)
 
 
+def test_pressures_outside_coolprops_saturation_line_are_refused():
+    """CoolProp's helium starts at the lambda point (2.1768 K, 5039 Pa); below that pressure its
+    PQ flash does not fail but answers wrongly (101 Pa: 2.56 K, warmer than at 0.1 atm), so the
+    saturation functions and the J-T stage refuse such a pressure with a message naming it, as
+    they do one at or above the critical pressure."""
+    p_min = jt.lowest_saturation_pressure()
+    assert p_min == pytest.approx(CoolProp.PropsSI("ptriple", "Helium"), rel=1e-12)
+    assert jt.saturation_temperature(p_min) == pytest.approx(2.1768, abs=1e-4)
+    for p in (101.325, 0.99 * p_min, jt.critical_pressure()):
+        with pytest.raises(ValueError, match="helium saturation needs"):
+            jt.saturation_temperature(p)
+    from cryocosim import ParameterError
+    stage = JTStage("jt", p_exhaust=0.001 * ATM)
+    with pytest.raises(ParameterError, match=r"actor 'jt': exhaust pressure 101.325 Pa must lie "
+                                              r"between 5039.33 Pa"):
+        stage.setup()
+
+
 def test_isenthalpic_expansion_quality(he, loop):
     """After the valve (point 6) the state is CoolProp's HmassP flash of h5 at the exhaust."""
     s = loop.solve(0.32e-3, E3=0.96)
