@@ -173,6 +173,12 @@ class JTStage(Actor):
         try:
             self._loop()
         except ValueError as exc:
+            # the loop's pressure checks, attributed to the parameter (so a scenario error names
+            # the line or the --set it came from)
+            text = str(exc)
+            for param, head in (("p_exhaust", "exhaust pressure"), ("p_supply", "supply pressure")):
+                if text.startswith(head):
+                    raise ParameterError(f"{where}: parameter '{param}': {text}") from None
             raise ParameterError(f"{where}: {exc}") from None
         sat = self._lp.sat
         if self.liquid_start > self._m_max():

@@ -147,9 +147,16 @@ def test_pressures_outside_coolprops_saturation_line_are_refused():
             jt.saturation_temperature(p)
     from cryocosim import ParameterError
     stage = JTStage("jt", p_exhaust=0.001 * ATM)
-    with pytest.raises(ParameterError, match=r"actor 'jt': exhaust pressure 101.325 Pa must lie "
+    with pytest.raises(ParameterError, match=r"actor 'jt': parameter 'p_exhaust': exhaust pressure 101.325 Pa must lie "
                                               r"between 5039.33 Pa"):
         stage.setup()
+    # in a scenario the error names where the value came from
+    from pathlib import Path
+
+    from cryocosim import ConfigurationError, scenario
+    cooldown = Path(__file__).resolve().parents[1] / "scenarios" / "4k_cooldown.toml"
+    with pytest.raises(ConfigurationError, match=r"^--set 'jt.p_exhaust': exhaust pressure 101.325 Pa"):
+        scenario.validate(cooldown, {"jt.p_exhaust": "0.001 atm"}, "--set")
 
 
 def test_isenthalpic_expansion_quality(he, loop):
