@@ -96,12 +96,13 @@ class Actor:
             x = parse_quantity(value, var.unit)  # also refuses NaN and infinities
         except UnitError as exc:
             raise ParameterError(f"{where}: {exc}") from None
+        unit = "" if var.unit == "1" else f" {var.unit}"   # a count or a ratio: no unit shown
         if abs(x) > MAX_MAGNITUDE:
-            raise ParameterError(f"{where} = {x:g} {var.unit} is absurdly large (limit {MAX_MAGNITUDE:g})")
+            raise ParameterError(f"{where} = {x:g}{unit} is absurdly large (limit {MAX_MAGNITUDE:g})")
         if var.min is not None and x < var.min:
-            raise ParameterError(f"{where} = {x:g} {var.unit} is below its minimum {var.min:g} {var.unit}")
+            raise ParameterError(f"{where} = {x:g}{unit} is below its minimum {var.min:g}{unit}")
         if var.max is not None and x > var.max:
-            raise ParameterError(f"{where} = {x:g} {var.unit} is above its maximum {var.max:g} {var.unit}")
+            raise ParameterError(f"{where} = {x:g}{unit} is above its maximum {var.max:g}{unit}")
         if var.type is int:
             if x != int(x):
                 raise ParameterError(f"{where} = {x:g} must be a whole number")

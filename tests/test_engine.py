@@ -134,3 +134,15 @@ def test_bad_input_gives_one_line_error(build, match):
     with pytest.raises(ConfigurationError, match=match) as exc:
         build(s)
     assert "\n" not in str(exc.value)
+
+
+def test_parameter_bounds_are_reported_in_the_parameters_unit():
+    """A bound is reported with the parameter's unit, except a dimensionless one ("1"), which
+    reads as a plain number ("-1 is below its minimum 0", not "-1 1 ... 0 1")."""
+    from cryocosim import ParameterError
+    from cryocosim.fmus.dewar import Dewar, ThermalStation
+
+    with pytest.raises(ParameterError, match=r"parameter 'n_pump' = -1 is below its minimum 0$"):
+        Dewar("dewar").set_parameter("n_pump", -1)
+    with pytest.raises(ParameterError, match=r"parameter 'mass' = 0 kg is below its minimum 1e-09 kg$"):
+        ThermalStation("stage").set_parameter("mass", "0 kg")
