@@ -474,6 +474,15 @@ class LoopState:
         return self.mdot * (self.h[i] + offset)
 
 
+class LoopPressureError(ValueError):
+    """A pressure the J-T loop cannot run at; ``which`` names it: ``"p_high"`` (the supply) or
+    ``"p_low"`` (the exhaust)."""
+
+    def __init__(self, which: str, message: str):
+        super().__init__(message)
+        self.which = which
+
+
 class JTLoop:
     """The J-T loop of Fig. 10 at fixed supply ``p_high`` and exhaust ``p_low`` pressures [Pa]:
     the two isobar tables, the exchanger duty, the valve's flow table (built on first use), and the
@@ -483,11 +492,11 @@ class JTLoop:
     def __init__(self, p_high: float = P_HIGH_NOTE, p_low: float = P_LOW_NOTE):
         pc = critical_pressure()
         if not p_high > 1.05 * pc:
-            raise ValueError(f"supply pressure {p_high:.6g} Pa must exceed 1.05 p_c = {1.05 * pc:.6g} Pa "
+            raise LoopPressureError("p_high", f"supply pressure {p_high:.6g} Pa must exceed 1.05 p_c = {1.05 * pc:.6g} Pa "
                              "(a supercritical J-T supply, as the note's 20 atm)")
         p_min = lowest_saturation_pressure()
         if not p_min <= p_low < 0.99 * pc:
-            raise ValueError(f"exhaust pressure {p_low:.6g} Pa must lie between {p_min:.6g} Pa "
+            raise LoopPressureError("p_low", f"exhaust pressure {p_low:.6g} Pa must lie between {p_min:.6g} Pa "
                              f"(the lowest of CoolProp's helium saturation line) and 0.99 p_c = "
                              f"{0.99 * pc:.6g} Pa (liquid must form at the 4 K station)")
         self.p_high, self.p_low = float(p_high), float(p_low)
@@ -495,7 +504,7 @@ class JTLoop:
         self.lp = isobar(p_low)
         self.sat = self.lp.sat
         if self.sat.T < T_FLOW_MIN:
-            raise ValueError(f"exhaust pressure {p_low:.6g} Pa boils helium at {self.sat.T:.4g} K, below "
+            raise LoopPressureError("p_low", f"exhaust pressure {p_low:.6g} Pa boils helium at {self.sat.T:.4g} K, below "
                              f"the {T_FLOW_MIN} K the valve's flow table starts at (0.1 atm: 2.50 K)")
         # D(T) = h_low(T) - h_high(T) at the exhaust isobar's nodes (the isothermal J-T enthalpy
         # difference, the pinch analysis' only T-dependent term)

@@ -172,13 +172,12 @@ class JTStage(Actor):
         self._x3_key = self._x3_val = None
         try:
             self._loop()
+        except jt.LoopPressureError as exc:
+            # attributed to the parameter, so a scenario error names the line or the --set it
+            # came from
+            param = {"p_high": "p_supply", "p_low": "p_exhaust"}[exc.which]
+            raise ParameterError(f"{where}: parameter '{param}': {exc}") from None
         except ValueError as exc:
-            # the loop's pressure checks, attributed to the parameter (so a scenario error names
-            # the line or the --set it came from)
-            text = str(exc)
-            for param, head in (("p_exhaust", "exhaust pressure"), ("p_supply", "supply pressure")):
-                if text.startswith(head):
-                    raise ParameterError(f"{where}: parameter '{param}': {text}") from None
             raise ParameterError(f"{where}: {exc}") from None
         sat = self._lp.sat
         if self.liquid_start > self._m_max():
@@ -193,10 +192,7 @@ class JTStage(Actor):
             self.T = max(self.T_start, sat.T)
         self.liquid_mass = self.liquid_start
         self.mass_in = self.mass_out = 0.0
-        self.mdot_return = self.heat_removed = 0.0
-        self._outputs()
-        self.mdot_return = self.mdot
-        self.heat_removed = self.capacity
+        self.initialize_outputs(0.0)
 
     def _m_max(self) -> float:
         return self._lp.sat.rho_liquid * self.pot_volume
@@ -327,7 +323,7 @@ class JTStage(Actor):
 
     def initialize_outputs(self, t: float) -> None:
         self._outputs()
-        # the step means before any step: those of the present inputs (as set-up does)
+        # the step means before any step: those of the present inputs
         self.mdot_return = self.mdot
         self.heat_removed = self.capacity
 
