@@ -445,7 +445,7 @@ class Chain:
         q_max = min(caps)
         if method == "newton":
             lo, hi = 0.0, q_max
-            if guess is not None and 0.0 < guess[0] < q_max and len(guess[1]) == len(order):
+            if guess is not None and 0.0 < guess[0] < q_max:   # solve() checked its length
                 Q, far = guess[0], list(guess[1])
             else:
                 Q, far = 1.0 / sum(1.0 / c for c in caps), [None] * len(order)
@@ -583,7 +583,7 @@ class Line:
         T = [float(temperatures[a.station]) for a in self.anchors]
         free = [i for i, a in enumerate(self.anchors) if a.link is not None]
         if guess is not None and len(guess.chains) != len(self.chains):
-            guess = None
+            guess = None                       # another line's solution: start cold
         if guess is not None:
             for i in free:
                 T[i] = guess.anchor_temperatures[i]
