@@ -201,6 +201,15 @@ def v(row, name: str) -> float:
     return float(row[name])
 
 
+def save_figure(fig, name: str, title: str | None = None) -> None:
+    """``docs/figures/<name>``, with an overall title, laid out, the figure closed."""
+    if title is not None:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(FIG / name, dpi=110)
+    plt.close(fig)
+
+
 # ==================================================================================================
 # helpers
 # ==================================================================================================
@@ -719,10 +728,7 @@ def main() -> None:
     axs[3, 0].legend(fontsize=7)
     axs[4, 0].legend(fontsize=7, ncol=2)
     axs[0, 1].set_title("zoom: the 4 K station through 20 K to a full pot", fontsize=9)
-    fig.suptitle(f"scenarios/4k_cooldown.toml: {tC[-1] / HOUR:.0f} h from {a_sh.T_start:g} K (adaptive, iterated)")
-    fig.tight_layout()
-    fig.savefig(FIG / "4k_cooldown.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, "4k_cooldown.png", f"scenarios/4k_cooldown.toml: {tC[-1] / HOUR:.0f} h from {a_sh.T_start:g} K (adaptive, iterated)")
 
     # -- steady state by hand: the stations' balances solved with the models' functions ---------------
     dew = A["dewar"]
@@ -865,9 +871,7 @@ def main() -> None:
     ax.set_title("where the station stalls: heat carried = load (markers: simulated stalls)", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(FIG / "4k_stall.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, "4k_stall.png")
 
     # -- boil-off ---------------------------------------------------------------------------------------
     B = D["boiloff"]
@@ -915,10 +919,7 @@ def main() -> None:
     axs[0].legend(fontsize=8)
     axs[1].legend(fontsize=8)
     axs[2].legend(fontsize=8)
-    fig.suptitle(f"scenarios/4k_boiloff.toml: {boil_load:g} W on the 4 K station at {t_on / HOUR:g} h")
-    fig.tight_layout()
-    fig.savefig(FIG / "4k_boiloff.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, "4k_boiloff.png", f"scenarios/4k_boiloff.toml: {boil_load:g} W on the 4 K station at {t_on / HOUR:g} h")
 
     # -- exhaust pressure ----------------------------------------------------------------------------------
     pex = {}
@@ -966,10 +967,7 @@ def main() -> None:
         ax.grid(alpha=0.3)
     axs[0].legend(fontsize=8)
     axs[1].legend(fontsize=8)
-    fig.suptitle(f"whole-system cool-downs at five exhaust pressures (state at {PEX_STOP / HOUR:g} h)")
-    fig.tight_layout()
-    fig.savefig(FIG / "4k_exhaust.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, "4k_exhaust.png", f"whole-system cool-downs at five exhaust pressures (state at {PEX_STOP / HOUR:g} h)")
 
     # -- accuracy of the timed configurations against the reference --------------------------------------
     R = {h: D[f"ref_{h:g}"] for h in REF_STEPS}
@@ -1037,9 +1035,7 @@ def main() -> None:
     axs[1].legend(fontsize=7)
     for ax in axs:
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(FIG / "4k_speed.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, "4k_speed.png")
 
     # profile summary
     pa = prof["actors"]
