@@ -14,8 +14,10 @@ staging folder, and pythonfmu's builder then into the FMU's ``resources/`` folde
   looks for the FMU's Python requirements (below): a missing one fails ``fmi2Instantiate`` with a
   message naming the package (the FMI logger gets it when logging is on; standard error always).
   After the actor it imports every other shipped module the model may import later (``PRELOAD``).
-* ``cryocosim_<digest>/`` — a copy of the whole package (engine, ``fmus`` and ``fmi``
-  sub-packages, no ``__pycache__``) under a **build-unique name**: every absolute import of
+* ``cryocosim_<digest>/`` — the package's Python sources (engine, ``fmus`` and ``fmi``
+  sub-packages: :func:`_python_sources`, nothing else lying in those folders — no result files,
+  earlier FMUs, ``__pycache__`` or ``wrapper.py.tmpl``, which only exporting reads) under a
+  **build-unique name**: every absolute import of
   ``cryocosim`` in the copy is rewritten to ``cryocosim_<digest>`` (:func:`rewrite_imports`;
   relative imports work unchanged), ``<digest>`` being the first 12 hex digits of
   :func:`fmu_digest` (a SHA-256 over the shipped sources and the class's name).  Python caches
@@ -24,15 +26,21 @@ staging folder, and pythonfmu's builder then into the FMU's ``resources/`` folde
   ``cryocosim`` — brought in first.  The copy's ``__init__`` falls back to the actor API alone
   when the engine's own dependencies (xarray, simpy...) are not installed there — the package
   ``__init__`` itself is kept as ``_package_init.py``;
-* the actor's module file (or its top-level package) when the actor lives outside ``cryocosim``,
-  renamed the same way (``m_<digest>``);
+* the actor's module file (or its top-level package's Python sources) when the actor lives
+  outside ``cryocosim``, renamed the same way (``m_<digest>``);
 * ``requirements.txt`` — the third-party Python packages the model imports (:func:`requirements`),
-  with the versions installed at export as lower bounds,
+  with the lower bounds cryocosim itself declares for them,
 
 and hands them to :meth:`pythonfmu.builder.FmuBuilder.build_FMU` with
 ``canGetAndSetFMUstate=true``.  The builder imports the wrapper to write the modelDescription;
 the modules that import brings in under the shipped names are removed from ``sys.modules``
 afterwards (their files were in the staging folder).
+
+The FMU is built into a temporary file beside its destination and moved onto
+``<out_dir>/<Model>.fmu`` with :func:`os.replace` only when complete (:func:`export_fmu`): a
+failed export (a full disk, a file-size limit) leaves no partial FMU and keeps the FMU that was
+there.  An output folder inside a folder whose sources are shipped is refused
+(:func:`_check_out_dir`): FMUs do not belong among the sources they ship.
 """
 from __future__ import annotations
 
@@ -44,10 +52,12 @@ import importlib.metadata
 import importlib.util
 import os
 import re
+import secrets
 import shutil
 import string
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Iterable
 
@@ -63,10 +73,17 @@ from ..errors import ConfigurationError
 __all__ = ["export_fmu", "export_all", "fmu_cache", "source_hash", "fmu_digest", "requirements",
            "rewrite_imports"]
 
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 _PACKAGE = "cryocosim"
 _DIGITS = 12  # hex digits of a digest in a module name (48 bits)
 _TEMPLATE = Path(__file__).parent / "wrapper.py.tmpl"
+# Package data that the shipped code reads when an FMU runs, as glob patterns in a package
+# folder as shipped ("fmus/*.csv", "fmi/*.json", "*.txt" for the root): none today.  The one
+# package-data file (pyproject), wrapper.py.tmpl, is read by the exporter only, and no model
+# reads a data file.
+_RUNTIME_DATA: tuple[str, ...] = ()
+# Files the exporter reads to build an FMU without shipping them: in source_hash, so that
+# fmu_cache re-exports when one changes (the shipped sources are in fmu_digest).
+_BUILD_FILES: tuple[Path, ...] = (_TEMPLATE,)
 # Shipped by pythonfmu's builder inside every FMU (resources/pythonfmu): never a requirement.
 _EMBEDDED = frozenset({"pythonfmu"})
 
@@ -79,18 +96,62 @@ def _package_dirs() -> list[tuple[str, Path]]:
             ("fmi", Path(cryocosim.fmi.__file__).parent)]
 
 
+def _python_sources(folder: Path) -> list[tuple[str, Path]]:
+    """(path relative to ``folder``, file) of the importable Python modules under ``folder``,
+    sorted: the ``*.py`` files whose folder names and module name are identifiers, outside
+    ``__pycache__`` (a hidden or ``build-2``-like folder cannot hold a module of the package).
+    Nothing else: a result file, an earlier FMU or a C source lying there is not shipped."""
+    found = []
+    for p in folder.rglob("*.py"):
+        rel = p.relative_to(folder)
+        parts = (*rel.parent.parts, rel.stem)
+        if p.is_file() and "__pycache__" not in parts and all(part.isidentifier() for part in parts):
+            found.append((rel.as_posix(), p))
+    return sorted(found)
+
+
 def _package_files() -> list[tuple[str, Path]]:
-    """(path inside the shipped package, source file) of every file the package ships, sorted."""
+    """(path inside the shipped package, source file) of every file the package ships, sorted:
+    its Python sources and the run-time package data of ``_RUNTIME_DATA``."""
     files: dict[str, Path] = {}
     root = _package_dirs()[0][1].resolve()
     for sub, src in _package_dirs():
         src = src.resolve()
         if sub and src.is_relative_to(root):
-            continue  # inside the root folder: copied with it
-        for p in src.rglob("*"):
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"):
-                files[str(Path(sub) / p.relative_to(src))] = p
+            continue  # inside the root folder: found with it
+        for rel, p in _python_sources(src):
+            files[(Path(sub) / rel).as_posix()] = p
+    folders = dict(_package_dirs())
+    for pattern in _RUNTIME_DATA:
+        sub, _, name = pattern.rpartition("/")  # sub: a package folder ("", "fmus" or "fmi")
+        for p in folders[sub].resolve().glob(name):
+            if p.is_file():
+                files[(Path(sub) / p.name).as_posix()] = p
     return sorted(files.items())
+
+
+def _shipped_folders(extra: Path | None) -> list[Path]:
+    """The folders (resolved) whose files an FMU ships: the package's, and the actor's own
+    package folder for an actor outside ``cryocosim`` (a single module ships only its file)."""
+    folders = [src.resolve() for _, src in _package_dirs()]
+    if extra is not None and extra.is_dir():
+        folders.append(extra.resolve())
+    return folders
+
+
+def _check_out_dir(out_dir: Path, extra: Path | None) -> None:
+    """Refuse an output folder inside a folder whose files are shipped (symlinks resolved): a
+    one-line :class:`ConfigurationError` naming it.
+
+    When every file there was shipped, exporting into the package nested each FMU in the next
+    (1.4 MB, 2.8 MB, 5.5 MB...); only sources are shipped now, but FMUs (and whatever else an
+    export leaves in its folder) do not belong among the sources an FMU ships."""
+    resolved = Path(out_dir).resolve()
+    for folder in _shipped_folders(extra):
+        if resolved.is_relative_to(folder):
+            raise ConfigurationError(
+                f"cannot export FMUs into '{out_dir}': it is inside '{folder}', whose sources the FMUs "
+                "ship; choose a folder outside it (e.g. build/fmus)")
 
 
 # The shipped package's __init__: the full one when the master's Python has the engine's
@@ -241,13 +302,15 @@ def _copy_package(dest: Path, renames: dict[str, str]) -> None:
 
 
 def _copy_rewritten(src: Path, dest: Path, renames: dict[str, str]) -> None:
-    """Copy a module file or package folder, rewriting its absolute imports."""
+    """Copy a module file, or a package folder's Python sources (:func:`_source_files`),
+    rewriting their absolute imports."""
     if src.is_file():
         _rewrite_file(src, dest, renames)
         return
-    shutil.copytree(src, dest, ignore=_IGNORE)
-    for p in dest.rglob("*.py"):
-        _rewrite_file(src / p.relative_to(dest), p, renames)
+    for rel, p in _source_files(src):
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _rewrite_file(p, target, renames)
 
 
 def _actor_source(actor_class: type) -> Path | None:
@@ -268,10 +331,11 @@ def _actor_source(actor_class: type) -> Path | None:
 
 
 def _source_files(folder_or_file: Path) -> list[tuple[str, Path]]:
+    """(shipped name, file) of what an actor outside ``cryocosim`` ships: its module file, or its
+    top-level package's Python sources."""
     if folder_or_file.is_file():
         return [(folder_or_file.name, folder_or_file)]
-    return sorted((str(p.relative_to(folder_or_file)), p) for p in folder_or_file.rglob("*.py")
-                  if "__pycache__" not in p.parts)
+    return _python_sources(folder_or_file)
 
 
 # -- requirements ---------------------------------------------------------------------------------
@@ -313,6 +377,31 @@ def _distributions() -> dict[str, list[str]]:
     return importlib.metadata.packages_distributions()
 
 
+def _normalized(distribution: str) -> str:
+    """A distribution name as PEP 503 compares them (``coolprop`` for ``CoolProp``)."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+_REQUIREMENT = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;]*?)\s*(;.*)?")
+
+
+@functools.lru_cache(maxsize=None)
+def _declared_requirements() -> dict[str, str]:
+    """Normalized distribution name -> requirement, of the installed cryocosim distribution's
+    unconditional requirements (``CoolProp>=6.6``); those with a marker (extras such as
+    ``test``, or an environment condition) are left out.  Empty when cryocosim is not installed."""
+    try:
+        declared = importlib.metadata.requires(_PACKAGE) or []
+    except importlib.metadata.PackageNotFoundError:
+        return {}
+    found = {}
+    for text in declared:
+        m = _REQUIREMENT.fullmatch(text)
+        if m is not None and m.group(3) is None:
+            found[_normalized(m.group(1))] = m.group(1) + m.group(2).replace(" ", "")
+    return found
+
+
 def _closure(actor_class: type) -> tuple[list[str], set[str]]:
     """(the project modules the model's code reaches, sorted; the third-party top-level modules
     it imports): see :func:`requirements`."""
@@ -351,7 +440,13 @@ def _closure(actor_class: type) -> tuple[list[str], set[str]]:
 
 def requirements(actor_class: type) -> dict[str, str]:
     """The third-party Python packages an exported FMU of ``actor_class`` imports: import name ->
-    requirement (``"CoolProp>=8.0.0"``, the version installed now as the lower bound).
+    requirement.
+
+    A package cryocosim depends on carries the bounds cryocosim declares for it (``"CoolProp>=6.6"``,
+    from the installed distribution's metadata), not the version installed where the FMU was
+    exported: installing the requirements forces no upgrade the model does not need.  A package
+    cryocosim does not declare (imported by an actor outside cryocosim) is named without a bound
+    (by its distribution's name when one is installed, else by its import name).
 
     Found statically from the wrapper's imports on: the import statements of the modules of the
     package and of the actor's own source that the model's code reaches (module-level imports of
@@ -361,23 +456,19 @@ def requirements(actor_class: type) -> dict[str, str]:
     feature (plots, result files) that an FMU does not use.  The standard library and pythonfmu
     (which the builder ships inside every FMU) are not requirements.
     """
+    declared = _declared_requirements()
     result: dict[str, str] = {}
     for top in sorted(_closure(actor_class)[1], key=str.lower):
-        dists = _distributions().get(top)
-        if not dists:
-            result[top] = top  # not from an installed distribution: named, without a version
-            continue
-        dist = dists[0]
-        try:
-            result[top] = f"{dist}>={importlib.metadata.version(dist)}"
-        except importlib.metadata.PackageNotFoundError:  # pragma: no cover
-            result[top] = dist
+        dists = _distributions().get(top) or [top]
+        ours = [declared[_normalized(d)] for d in dists if _normalized(d) in declared]
+        result[top] = ours[0] if ours else dists[0]
     return result
 
 
 def _requirements_txt(actor_class: type, reqs: dict[str, str]) -> str:
     lines = [f"# Python packages the FMU {actor_class.__name__} (cryocosim {cryocosim.__version__}) needs in",
-             "# the Python interpreter that runs it; lower bounds: the versions it was exported with.",
+             "# the Python interpreter that runs it, with the version bounds cryocosim declares for them",
+             "# (a package without a bound is imported by the model's own code; cryocosim sets none).",
              "#   python -m pip install -r requirements.txt",
              "# (pythonfmu itself is shipped inside the FMU, in resources/pythonfmu.)"]
     lines += sorted(reqs.values(), key=str.lower)
@@ -402,11 +493,52 @@ def _pretty_list(items: list[str]) -> str:
 
 
 def export_fmu(actor_class: type, out_dir: str | Path = ".") -> Path:
-    """Build ``<out_dir>/<ClassName>.fmu`` from an actor class; return its path."""
+    """Build ``<out_dir>/<ClassName>.fmu`` from an actor class; return its path.
+
+    The FMU is built into a temporary file in ``out_dir`` and moved onto its name only when
+    complete: an export that fails (a full disk, a file-size limit: a one-line
+    :class:`ConfigurationError` naming the FMU) leaves neither a partial FMU nor the temporary
+    file, and the FMU that was there before is kept.  ``out_dir`` must not lie inside a folder
+    whose files the FMU ships (the package's, an actor package's own)."""
     name = actor_class.__name__
     if not name.isidentifier():
         raise ConfigurationError(f"cannot export class '{name}': its name is not an identifier")
     extra = _actor_source(actor_class)
+    _check_out_dir(Path(out_dir), extra)
+    out_dir = Path(out_dir).resolve()
+    dest = out_dir / f"{name}.fmu"
+    # a name of its own (two processes may export one model into one folder at once), hidden,
+    # ending in .fmu: pythonfmu's builder then writes that very file
+    tmp_fmu = out_dir / f".{name}.{secrets.token_hex(6)}.tmp.fmu"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _build(actor_class, extra, tmp_fmu)
+        # post-processing of the built FMU goes here (in _finish, which may rewrite the zip)
+        _finish(tmp_fmu, actor_class)
+        os.replace(tmp_fmu, dest)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise _write_error(dest, exc, tmp_fmu) from None
+    finally:
+        try:
+            tmp_fmu.unlink(missing_ok=True)  # after a failure: nothing half-written stays
+        except OSError:
+            pass
+    return dest
+
+
+def _write_error(dest: Path, exc: Exception, tmp_fmu: Path) -> ConfigurationError:
+    """The one-line error of an export that could not write: names the FMU, the reason, and the
+    file that could not be written when it is another one (a staging file, the folder)."""
+    filename = getattr(exc, "filename", None)
+    other = isinstance(filename, (str, bytes)) and Path(os.fsdecode(filename)) not in (dest, tmp_fmu)
+    return ConfigurationError(f"cannot write FMU '{dest}': {getattr(exc, 'strerror', None) or exc}"
+                              + (f" ({os.fsdecode(filename)})" if other else ""))
+
+
+def _build(actor_class: type, extra: Path | None, fmu: Path) -> None:
+    """Stage the wrapper script, the shipped sources and requirements.txt in a temporary folder
+    and have pythonfmu's builder write the FMU file ``fmu``."""
+    name = actor_class.__name__
     digest = fmu_digest(actor_class)
     top = actor_class.__module__.split(".")[0]
     renames = {_PACKAGE: _shipped_name(_PACKAGE, digest)}
@@ -415,9 +547,6 @@ def export_fmu(actor_class: type, out_dir: str | Path = ".") -> Path:
     reqs = requirements(actor_class)
     wrapper = _wrapper_source(actor_class, name, renames, reqs)
     script_module = f"{name}_{hashlib.sha256(wrapper.encode()).hexdigest()[:_DIGITS]}"
-    out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    dest = out_dir / f"{name}.fmu"
 
     saved_path = list(sys.path)
     before = set(sys.modules)
@@ -435,14 +564,26 @@ def export_fmu(actor_class: type, out_dir: str | Path = ".") -> Path:
         project_files.append(staging / "requirements.txt")
         importlib.invalidate_caches()
         try:
-            FmuBuilder.build_FMU(script, dest=dest, project_files=project_files,
+            FmuBuilder.build_FMU(script, dest=fmu, project_files=project_files,
                                  canGetAndSetFMUstate=True)
         finally:
             # pythonfmu's builder leaves the staging folder on sys.path and the script imported;
             # the shipped modules it imported from the staging folder go too (their files do)
             sys.path[:] = saved_path
             _forget_build_modules(set(sys.modules) - before, (script_module, *renames.values()))
-    return dest
+
+
+def _finish(fmu: Path, actor_class: type) -> None:
+    """The last steps on the FMU file ``fmu`` of ``actor_class`` (built by pythonfmu into a
+    temporary file) before it is moved onto its name: whatever rewrites it, then a check that
+    the archive reads whole (every member's CRC) and holds its modelDescription — a broken FMU
+    raises ``zipfile.BadZipFile`` and never replaces a good one."""
+    # post-processing of the built FMU goes here
+    with zipfile.ZipFile(fmu) as zf:
+        corrupt = zf.testzip()
+        if corrupt is not None or "modelDescription.xml" not in zf.namelist():
+            raise zipfile.BadZipFile(f"the built FMU is broken ({corrupt or 'modelDescription.xml'} "
+                                     "is " + ("corrupt)" if corrupt else "missing)"))
 
 
 def _forget_build_modules(new: set[str], tops: tuple[str, ...]) -> None:
@@ -469,11 +610,14 @@ def export_all(classes: Iterable[type], out_dir: str | Path = ".") -> list[Path]
 
 
 def source_hash(actor_class: type) -> str:
-    """SHA-256 over the package's files, the actor's own source, the pythonfmu version and the
-    FMU's requirements (their installed versions are the FMU's lower bounds)."""
+    """SHA-256 over what an FMU of ``actor_class`` is built from: the shipped sources
+    (:func:`fmu_digest`), the exporter's own unshipped inputs (``_BUILD_FILES``: the wrapper
+    template), the pythonfmu version and the FMU's requirements (their declared bounds)."""
     h = hashlib.sha256()
     h.update(f"pythonfmu {pythonfmu.__version__}\n{actor_class.__module__}.{actor_class.__qualname__}\n".encode())
     h.update(fmu_digest(actor_class).encode())
+    for path in _BUILD_FILES:
+        h.update(path.read_bytes())
     h.update(repr(sorted(requirements(actor_class).items())).encode())
     return h.hexdigest()
 
@@ -481,17 +625,26 @@ def source_hash(actor_class: type) -> str:
 def fmu_cache(actor_class: type, cache_dir: str | Path = "build/fmus") -> Path:
     """The FMU of ``actor_class`` in ``cache_dir``, re-exported only when the sources changed."""
     cache_dir = Path(cache_dir)
+    _check_out_dir(cache_dir, _actor_source(actor_class))
     fmu = cache_dir / f"{actor_class.__name__}.fmu"
     stamp = cache_dir / f"{actor_class.__name__}.fmu.sha256"
     digest = source_hash(actor_class)
     if fmu.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
         return fmu.resolve()
-    # built aside and moved in with os.replace, FMU first, stamp last: another process reading the
-    # cache meanwhile finds the old pair or the new one, never a half-written FMU
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".export_", dir=cache_dir) as tmp:
-        built = export_fmu(actor_class, tmp)
-        (Path(tmp) / stamp.name).write_text(digest + "\n")
-        os.replace(built, fmu)
-        os.replace(Path(tmp) / stamp.name, stamp)
-    return fmu.resolve()
+    # the stamp goes first and comes back after the FMU, which export_fmu moves in whole: another
+    # process reading the cache meanwhile finds a whole FMU (without a stamp it exports again),
+    # and an export that fails midway leaves no stamp that describes another FMU
+    part = stamp.with_name(f".{stamp.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        stamp.unlink(missing_ok=True)
+        built = export_fmu(actor_class, cache_dir)
+        part.write_text(digest + "\n")
+        os.replace(part, stamp)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot write '{stamp}': {exc.strerror or exc}") from None
+    finally:
+        try:
+            part.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return built
