@@ -107,7 +107,9 @@ def test_the_package_ships_its_python_sources_only(tmp_path, monkeypatch):
     assert "fmi/wrapper.py.tmpl" not in shipped and (engine / "fmi" / "wrapper.py.tmpl").is_file()
     with zipfile.ZipFile(path) as zf:
         resources = [n for n in zf.namelist() if n.startswith("resources/")]
-    assert not [n for n in resources if not n.endswith((".py", ".txt", ".csv"))], resources
+    assert not [n for n in resources if not n.endswith((".py", ".txt", ".csv", ".cfg"))], resources
+    # the native launcher's record of the Python to start (tests/test_native_masters.py)
+    assert [n for n in resources if n.endswith(".cfg")] == ["resources/python.cfg"]
     assert sorted(n for n in resources if n.endswith(".txt")) == ["resources/requirements.txt",
                                                                   "resources/slavemodule.txt"]
     with (fmus / "motor.py").open("a") as fh:

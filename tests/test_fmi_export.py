@@ -10,7 +10,7 @@
    installed ``cryocosim`` is imported.
 3. Requirements: ``resources/requirements.txt`` names what the model imports (checked against
    what it imports when it runs); a missing package is named in the FMI log (fmpy, the engine's
-   FMU actor, a C master).
+   FMU actor; a C master: tests/test_native_masters.py).
 4. modelDescription: generationTool, author, version, license; Integer parameters; the allowed
    values of choice parameters; display units.
 5. docs/fmi.md: its examples run as written.
@@ -24,7 +24,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -621,132 +620,6 @@ def test_missing_package_is_named_in_the_fmi_log(fmu_dir):
     assert error == "Failed to instantiate model" and messages == []
     assert "the Python package 'CoolProp' is not installed" in out.stderr
     assert "failed in instantiate" in result["engine"] and "'CoolProp' is not installed" in result["engine"]
-
-
-# -- a master written in C ------------------------------------------------------------------------
-_C_MASTER = r'''
-/* A minimal FMI 2.0 co-simulation master in C: instantiate (logging on), initialise, step. */
-#include <dlfcn.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include "fmi2Functions.h"
-
-static void logger(fmi2ComponentEnvironment env, fmi2String instance, fmi2Status status,
-                   fmi2String category, fmi2String message, ...) {
-    va_list args;
-    va_start(args, message);
-    printf("LOG %d ", (int)status);
-    vprintf(message, args);
-    printf("\n");
-    va_end(args);
-}
-
-#define LOAD(f) f##TYPE *f = (f##TYPE *)dlsym(lib, #f); if (!f) { printf("NOSYMBOL %s\n", #f); return 3; }
-
-int main(int argc, char **argv) {  /* binary guid resources-uri steps step vr... */
-    void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-    if (!lib) { printf("DLOPEN %s\n", dlerror()); return 4; }
-    LOAD(fmi2Instantiate) LOAD(fmi2SetupExperiment) LOAD(fmi2EnterInitializationMode)
-    LOAD(fmi2ExitInitializationMode) LOAD(fmi2DoStep) LOAD(fmi2GetReal) LOAD(fmi2Terminate)
-    LOAD(fmi2FreeInstance)
-    fmi2CallbackFunctions cb = {logger, calloc, free, NULL, NULL};
-    int steps = atoi(argv[4]), n = argc - 6;
-    double h = atof(argv[5]), t = 0.0;
-    fmi2ValueReference vr[64];
-    fmi2Real values[64];
-    for (int i = 0; i < n; i++) vr[i] = (fmi2ValueReference)atoi(argv[6 + i]);
-    fmi2Component c = fmi2Instantiate("c", fmi2CoSimulation, argv[2], argv[3], &cb, fmi2False, fmi2True);
-    if (!c) { printf("INSTANTIATE failed\n"); return 5; }
-    if (fmi2SetupExperiment(c, fmi2False, 0.0, 0.0, fmi2False, 0.0) > fmi2Warning) return 6;
-    if (fmi2EnterInitializationMode(c) > fmi2Warning) return 7;
-    if (fmi2ExitInitializationMode(c) > fmi2Warning) return 8;
-    for (int k = 0; k <= steps; k++) {
-        if (k > 0) {
-            if (fmi2DoStep(c, t, h, fmi2True) > fmi2Warning) { printf("DOSTEP failed\n"); return 9; }
-            t += h;
-        }
-        fmi2GetReal(c, vr, n, values);
-        printf("OUT");
-        for (int i = 0; i < n; i++) printf(" %.17g", values[i]);
-        printf("\n");
-    }
-    fmi2Terminate(c);
-    fmi2FreeInstance(c);
-    return 0;
-}
-'''
-
-
-@pytest.fixture(scope="module")
-def c_master(tmp_path_factory):
-    gcc = shutil.which("gcc")
-    libpython = Path(sysconfig.get_config_var("LIBDIR") or "") / (sysconfig.get_config_var("INSTSONAME") or "")
-    if gcc is None or not sysconfig.get_config_var("Py_ENABLE_SHARED") or not libpython.is_file():
-        pytest.skip("needs gcc and a shared libpython")
-    d = tmp_path_factory.mktemp("c_master")
-    (d / "master.c").write_text(_C_MASTER)
-    include = Path(fmpy.__file__).parent / "c-code"
-    subprocess.run([gcc, "-O1", f"-I{include}", "-o", str(d / "master"), str(d / "master.c"), "-ldl"],
-                   check=True, capture_output=True, timeout=60)
-    return d / "master", libpython
-
-
-def _run_c_master(c_master, path, unzip_dir, outputs, steps, env_extra):
-    exe, libpython = c_master
-    md = fmpy.read_model_description(str(path))
-    vr = {v.name: v.valueReference for v in md.modelVariables}
-    unzipped = Path(fmpy.extract(str(path), unzipdir=str(unzip_dir)))
-    binary = unzipped / "binaries" / "linux64" / f"{md.coSimulation.modelIdentifier}.so"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env.update(env_extra(libpython))
-    out = subprocess.run([str(exe), str(binary), md.guid, (unzipped / "resources").as_uri(), str(steps),
-                          repr(float(md.defaultExperiment.stepSize))] + [str(vr[n]) for n in outputs],
-                         capture_output=True, text=True, timeout=120, env=env)
-    rows = [[float(x) for x in line.split()[1:]] for line in out.stdout.splitlines() if line.startswith("OUT")]
-    return out, rows
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the C master uses dlopen (linux64)")
-def test_c_master_runs_fmu_with_libpython_preloaded(c_master, fmu_dir, tmp_path):
-    """A C program (no Python of its own) runs the GasVolume FMU once libpython is loaded
-    (LD_PRELOAD) and the model's packages are on PYTHONPATH, with the native numbers; without
-    libpython the binary does not load; with CoolProp hidden the logger is told it is missing."""
-    GasVolume = model("gas_volume")
-    path = fmu_cache(GasVolume, fmu_dir)
-    outputs, steps = ["p", "T", "mass"], 3
-    base = lambda lib: {"PYTHONHOME": sys.base_prefix}  # noqa: E731 - the interpreter's stdlib
-
-    out, _ = _run_c_master(c_master, path, tmp_path / "a", outputs, steps, base)
-    assert "undefined symbol" in out.stdout and "DLOPEN" in out.stdout, out.stdout + out.stderr
-
-    ok = lambda lib: {**base(lib), "LD_PRELOAD": str(lib), "PYTHONPATH": PURELIB}  # noqa: E731
-    out, rows = _run_c_master(c_master, path, tmp_path / "b", outputs, steps, ok)
-    assert out.returncode == 0, out.stdout + out.stderr
-    native = GasVolume(name="native")
-    native.mdot_in, native.mdot_out = 0.0, 0.0
-    native.setup()
-    native.initialize_outputs(0.0)
-    expected = [[getattr(native, n) for n in outputs]]
-    for k in range(steps):
-        native.do_step(k * GasVolume.default_step, GasVolume.default_step)
-        expected.append([getattr(native, n) for n in outputs])
-    assert rows == expected
-
-    blocker = tmp_path / "blocker"
-    blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text(textwrap.dedent('''\
-        import sys
-        class Blocker:  # CoolProp is not installed in this Python
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] == "CoolProp":
-                    raise ImportError(f"No module named {name!r}")
-        sys.meta_path.insert(0, Blocker())
-        '''))
-    hidden = lambda lib: {**ok(lib), "PYTHONPATH": os.pathsep.join([str(blocker), PURELIB])}  # noqa: E731
-    out, rows = _run_c_master(c_master, path, tmp_path / "c", outputs, steps, hidden)
-    assert out.returncode == 5 and rows == [], out.stdout + out.stderr  # fmi2Instantiate failed
-    assert re.search(r"^LOG 4 .*the Python package 'CoolProp' is not installed", out.stdout, re.M | re.S), out.stdout
 
 
 # ==============================================================================================

@@ -69,6 +69,7 @@ import cryocosim.fmi
 import cryocosim.fmus
 
 from ..errors import ConfigurationError
+from . import native
 
 __all__ = ["export_fmu", "export_all", "fmu_cache", "source_hash", "fmu_digest", "requirements",
            "rewrite_imports"]
@@ -83,7 +84,7 @@ _TEMPLATE = Path(__file__).parent / "wrapper.py.tmpl"
 _RUNTIME_DATA: tuple[str, ...] = ()
 # Files the exporter reads to build an FMU without shipping them: in source_hash, so that
 # fmu_cache re-exports when one changes (the shipped sources are in fmu_digest).
-_BUILD_FILES: tuple[Path, ...] = (_TEMPLATE,)
+_BUILD_FILES: tuple[Path, ...] = (_TEMPLATE, native.LAUNCHER_SOURCE)
 # Shipped by pythonfmu's builder inside every FMU (resources/pythonfmu): never a requirement.
 _EMBEDDED = frozenset({"pythonfmu"})
 
@@ -578,7 +579,8 @@ def _finish(fmu: Path, actor_class: type) -> None:
     temporary file) before it is moved onto its name: whatever rewrites it, then a check that
     the archive reads whole (every member's CRC) and holds its modelDescription — a broken FMU
     raises ``zipfile.BadZipFile`` and never replaces a good one."""
-    # post-processing of the built FMU goes here
+    # the native launcher in front of pythonfmu's binary, so that masters without Python load it
+    native.add_launcher(fmu, actor_class.__name__)
     with zipfile.ZipFile(fmu) as zf:
         corrupt = zf.testzip()
         if corrupt is not None or "modelDescription.xml" not in zf.namelist():
@@ -618,6 +620,7 @@ def source_hash(actor_class: type) -> str:
     h.update(fmu_digest(actor_class).encode())
     for path in _BUILD_FILES:
         h.update(path.read_bytes())
+    h.update(native.python_config(actor_class.__name__).encode())  # the Python the launcher starts
     h.update(repr(sorted(requirements(actor_class).items())).encode())
     return h.hexdigest()
 

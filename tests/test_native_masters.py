@@ -1,0 +1,218 @@
+"""Our FMUs and SSPs in native FMI masters: a C master and the ecos C++ engine (issue 20).
+
+1. A plain C master (``tests/c_masters/fmi2_master.c``, compiled here with gcc against fmpy's FMI
+   headers) runs every registered model's FMU in a subprocess with an **empty environment**:
+   instantiate, set up, set inputs in initialisation mode, initialise, step, read every Real
+   output, terminate.  The FMU's native launcher loads the Python recorded at export; the numbers
+   equal fmpy's on the same FMU bit for bit (the same Python code in the same interpreter
+   version with the same packages).
+2. The same master with the Python made unreachable (no such interpreter, a missing library, a
+   Python too old, a Python without the model's packages) gets one fatal message through the
+   FMI logger and a NULL instance: exit status 5, no crash, no unresolved symbol.
+3. ``ecos`` (ecospy's binary, run as a plain subprocess, no preload) runs an exported FMU and the
+   exported screw-Brayton and 4 K SSPs; its CSV equals the engine's fixed-step explicit Jacobi
+   run at the same steps, to the 6 decimals ecos prints.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import fmpy
+import pytest
+from fmpy.fmi2 import FMU2Slave
+
+from cryocosim import Causality
+from cryocosim.fmi.export import fmu_cache
+from cryocosim.fmi.native import ENV_PYTHON, INNER_SUFFIX
+from test_libcosim import INPUTS  # non-trivial inputs per model (flows, speeds, loads)
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="native masters: linux64 only")
+
+ROOT = Path(__file__).resolve().parents[1]
+MASTER_SOURCE = Path(__file__).parent / "c_masters" / "fmi2_master.c"
+STEPS = 5
+_MODELS = sorted(entry_points(group="cryocosim.models"), key=lambda ep: ep.name)
+
+def real_outputs(cls) -> list[str]:
+    return [v.name for v in cls.variables if v.causality == Causality.output and v.type is float]
+
+@pytest.fixture(scope="module")
+def fmu_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("fmus")
+
+@pytest.fixture(scope="module")
+def c_master(tmp_path_factory) -> Path:
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if gcc is None:
+        pytest.skip("needs a C compiler")
+    exe = tmp_path_factory.mktemp("c_master") / "fmi2_master"
+    include = Path(fmpy.__file__).parent / "c-code"
+    subprocess.run([gcc, "-O1", "-Wall", f"-I{include}", "-o", str(exe), str(MASTER_SOURCE), "-ldl"],
+                   check=True, capture_output=True, timeout=60)
+    return exe
+
+class Extracted:
+    """An FMU unpacked as a master unpacks it, with what the C master needs to run it."""
+
+    def __init__(self, path: Path, where: Path):
+        self.md = fmpy.read_model_description(str(path))
+        self.dir = Path(fmpy.extract(str(path), unzipdir=str(where)))
+        self.vr = {v.name: v.valueReference for v in self.md.modelVariables}
+        self.types = {v.name: v.type for v in self.md.modelVariables}
+        self.model = self.md.coSimulation.modelIdentifier
+        self.binary = self.dir / "binaries" / "linux64" / f"{self.model}.so"
+        self.resources = self.dir / "resources"
+
+    def master_args(self, inputs: dict, outputs: list[str], steps: int, h: float) -> list[str]:
+        prefix = {"Real": "r", "Integer": "i", "Boolean": "b", "String": "s"}
+        sets = [f"{prefix[self.types[n]]}{self.vr[n]}={v!r}" for n, v in inputs.items()]
+        return ([str(self.binary), self.md.guid, self.resources.as_uri(), repr(h), str(steps)] + sets
+                + ["--"] + [str(self.vr[n]) for n in outputs])
+
+def run_c_master(exe: Path, fmu: Extracted, inputs: dict, outputs: list[str], steps: int, h: float,
+                 env: dict | None = None):
+    """(completed process, rows of [t, outputs...]) of the C master in an empty environment (plus ``env``)."""
+    out = subprocess.run([str(exe)] + fmu.master_args(inputs, outputs, steps, h), env=dict(env or {}),
+                         capture_output=True, text=True, timeout=300)
+    rows = [[float(x) for x in line.split()[1:]] for line in out.stdout.splitlines() if line.startswith("OUT ")]
+    return out, rows
+
+def run_fmpy(fmu: Extracted, inputs: dict, outputs: list[str], steps: int, h: float) -> list[list[float]]:
+    """The same call sequence in fmpy (this Python process)."""
+    slave = FMU2Slave(guid=fmu.md.guid, unzipDirectory=str(fmu.dir), modelIdentifier=fmu.model,
+                      instanceName="fmpy")
+    slave.instantiate()
+    slave.setupExperiment(startTime=0.0)
+    slave.enterInitializationMode()
+    for name, value in inputs.items():
+        setter = {"Real": slave.setReal, "Integer": slave.setInteger, "Boolean": slave.setBoolean}[fmu.types[name]]
+        setter([fmu.vr[name]], [value])
+    slave.exitInitializationMode()
+    refs, rows, t = [fmu.vr[n] for n in outputs], [], 0.0
+    for k in range(steps + 1):
+        if k:
+            slave.doStep(t, h)
+            t = k * h
+        rows.append([t] + slave.getReal(refs))
+    slave.terminate()
+    slave.freeInstance()
+    return rows
+
+# ==============================================================================================
+# 1. every model in a C master with an empty environment
+# ==============================================================================================
+@pytest.mark.parametrize("ep", _MODELS, ids=[ep.name for ep in _MODELS])
+def test_c_master_runs_every_model_like_fmpy(ep, c_master, fmu_dir, tmp_path):
+    cls = ep.load()
+    fmu = Extracted(fmu_cache(cls, fmu_dir), tmp_path)
+    outputs, h, inputs = real_outputs(cls), float(cls.default_step), INPUTS.get(ep.name, {})
+    out, rows = run_c_master(c_master, fmu, inputs, outputs, STEPS, h)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    expected = run_fmpy(fmu, inputs, outputs, STEPS, h)
+    assert len(rows) == STEPS + 1
+    # bit for bit: the same Python code, interpreter and packages; only the host differs
+    assert rows == expected
+
+def test_launcher_needs_no_python_symbols(fmu_dir, tmp_path):
+    """The FMU's model binary is the launcher: it resolves no Python symbol at load time (the
+    pythonfmu binary beside it does, once the launcher has loaded libpython)."""
+    cls = next(ep for ep in _MODELS if ep.name == "motor").load()
+    fmu = Extracted(fmu_cache(cls, fmu_dir), tmp_path)
+    undefined = subprocess.run(["nm", "-D", "--undefined-only", str(fmu.binary)], capture_output=True,
+                               text=True, check=True).stdout
+    assert not re.search(r"\bPy\w*|_Py\w*", undefined), undefined
+    inner = fmu.binary.with_name(fmu.model + INNER_SUFFIX)
+    assert "_Py_NoneStruct" in subprocess.run(["nm", "-D", "--undefined-only", str(inner)],
+                                              capture_output=True, text=True, check=True).stdout
+    cfg = (fmu.resources / "python.cfg").read_text()
+    assert f"executable = {sys.executable}" in cfg and "library = " in cfg
+    assert (fmu.resources / "python_check.py").is_file()
+
+# ==============================================================================================
+# 2. no usable Python: one message through the logger, a NULL instance
+# ==============================================================================================
+def _fails_with_one_message(out, *fragments: str) -> str:
+    assert out.returncode == 5, f"exit {out.returncode}\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+    logs = [line for line in out.stdout.splitlines() if line.startswith("LOG ")]
+    assert len(logs) == 1 and logs[0].startswith("LOG 4 logStatusFatal FMU 'GasVolume' cannot run: "), out.stdout
+    message = logs[0]
+    for fragment in fragments:
+        assert fragment in message, message
+    assert f"{ENV_PYTHON}=/path/to/bin/python" in message  # how to point the FMU at a Python
+    assert "undefined symbol" not in out.stdout + out.stderr and "Traceback" not in out.stdout + out.stderr
+    return message
+
+@pytest.fixture(scope="module")
+def gas_volume(fmu_dir):
+    return fmu_cache(next(ep for ep in _MODELS if ep.name == "gas_volume").load(), fmu_dir)
+
+def test_no_such_python(c_master, gas_volume, tmp_path):
+    fmu = Extracted(gas_volume, tmp_path)
+    out, _ = run_c_master(c_master, fmu, {}, ["p"], 1, 0.05, env={ENV_PYTHON: str(tmp_path / "no" / "python")})
+    _fails_with_one_message(out, f"{ENV_PYTHON} names '{tmp_path / 'no' / 'python'}', which does not exist")
+
+def test_recorded_python_library_gone(c_master, gas_volume, tmp_path):
+    """The FMU taken to a machine where the recorded interpreter is not (its python.cfg names a
+    library that does not exist)."""
+    fmu = Extracted(gas_volume, tmp_path)
+    cfg = fmu.resources / "python.cfg"
+    gone = "/opt/elsewhere/lib/libpython3.11.so.1.0"
+    cfg.write_text(re.sub(r"(?m)^library = .*$", f"library = {gone}", cfg.read_text()))
+    out, _ = run_c_master(c_master, fmu, {}, ["p"], 1, 0.05)
+    _fails_with_one_message(out, f"its Python library '{gone}'", "does not exist", str(cfg))
+
+def _other_pythons() -> list[Path]:
+    """CPython interpreters on this machine other than this one's version (pyenv's, the system's)."""
+    found = []
+    for pattern in ("~/.pyenv/versions/3.*/bin/python3", "/usr/bin/python3.*", "/usr/local/bin/python3.*"):
+        found += sorted(Path(p) for p in __import__("glob").glob(os.path.expanduser(pattern))
+                        if re.fullmatch(r"python3(\.\d+)?", Path(p).name))
+    return found
+
+def _version_of(python: Path) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run([str(python), "-c", "import sys; print(*sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=30)
+        return tuple(map(int, out.stdout.split())) if out.returncode == 0 else None
+    except OSError:
+        return None
+
+def test_python_too_old(c_master, gas_volume, tmp_path):
+    old = next((p for p in _other_pythons() if (_version_of(p) or (99,))[:2] < (3, 11)
+                and (_version_of(p) or (0,))[0] == 3), None)
+    if old is None:
+        pytest.skip("no CPython 3 older than 3.11 on this machine")
+    fmu = Extracted(gas_volume, tmp_path)
+    out, _ = run_c_master(c_master, fmu, {}, ["p"], 1, 0.05, env={ENV_PYTHON: str(old)})
+    major, minor = _version_of(old)
+    _fails_with_one_message(out, f"is Python {major}.{minor}", "the FMU needs CPython 3.11 or newer")
+
+def test_python_without_the_packages(c_master, gas_volume, tmp_path):
+    """A fresh virtual environment of this very interpreter: the right Python, no CoolProp."""
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    fmu = Extracted(gas_volume, tmp_path / "fmu")
+    out, _ = run_c_master(c_master, fmu, {}, ["p"], 1, 0.05, env={ENV_PYTHON: str(venv / "bin" / "python")})
+    _fails_with_one_message(out, f"at {venv / 'bin' / 'python'} lacks CoolProp>=", "(not installed)")
+
+def test_python_named_by_the_environment_runs_the_model(c_master, gas_volume, tmp_path):
+    """CRYOCOSIM_PYTHON naming this interpreter (its facts asked at load time) or a python.cfg
+    written by python_check.py --describe: the same numbers as the recorded one."""
+    fmu = Extracted(gas_volume, tmp_path)
+    inputs, outputs = INPUTS["gas_volume"], ["p", "T", "mass"]
+    _, recorded = run_c_master(c_master, fmu, inputs, outputs, 3, 0.05)
+    out, named = run_c_master(c_master, fmu, inputs, outputs, 3, 0.05, env={ENV_PYTHON: sys.executable})
+    assert out.returncode == 0, out.stdout + out.stderr
+    cfg = tmp_path / "here.cfg"
+    cfg.write_text(subprocess.run([sys.executable, str(fmu.resources / "python_check.py"), "--describe"],
+                                  capture_output=True, text=True, check=True).stdout)
+    (fmu.resources / "python.cfg").unlink()  # the FMU's own record is not needed then
+    out, from_file = run_c_master(c_master, fmu, inputs, outputs, 3, 0.05, env={ENV_PYTHON: str(cfg)})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert len(recorded) == 4 and recorded == named == from_file
