@@ -8,7 +8,10 @@ earlier in the same round).  Between producer updates the value is held (zero-or
 
 Connections are checked when made: both ends exist, the source is an output, the target an
 input, the units have the same dimension (a ``(scale, offset)`` conversion is precomputed), and
-no input is fed twice.  :meth:`Bus.check` then requires every input to be connected or set.
+no input is fed twice.  :meth:`Bus.check` then requires every input to be connected or set,
+except one whose start value is a declared default (every FMU input with a start, as FMI 2.0
+masters do; a native input declared ``start_is_default``): that one runs at its start value,
+noted once with a warning and listed in :attr:`Bus.unconnected`.
 
 Values of every FMI type travel on the bus: Real, Integer, Enumeration, Boolean and String.  The
 types of the two ends must agree (an Enumeration may feed an Integer and back), except where the
@@ -128,6 +131,9 @@ class Bus:
         self.slots: dict[tuple[str, str], Slot] = {}
         #: one-line warnings about connections (a Real without a unit fed to one with a unit...)
         self.warnings: list[str] = []
+        #: inputs nothing connects or sets, at their start value: (actor, input) -> "actor.input = value unit"
+        self.unconnected: dict[tuple[str, str], str] = {}
+        self._noted: set[tuple[str, str]] = set()  # those warned about already
 
     # -- building -----------------------------------------------------------------------
     def add(self, actor: Actor) -> Actor:
@@ -234,15 +240,30 @@ class Bus:
         self.fixed_inputs.add((actor, var))
 
     def check(self) -> None:
-        """Every input is connected or was given a value."""
+        """Every input is connected or was given a value, or runs at its declared start value
+        (:attr:`Variable.start_is_default`: an FMU input with a start, a native input declared
+        so).  Those are listed in :attr:`unconnected` and each is noted once with a warning."""
         fed = {(l.dst, l.dst_var) for l in self.links}
+        unconnected = {}
         for actor in self.actors.values():
             for v in actor.variables:
-                if v.causality == Causality.input and (actor.name, v.name) not in fed \
-                        and (actor.name, v.name) not in self.fixed_inputs:
+                key = (actor.name, v.name)
+                if v.causality != Causality.input or key in fed or key in self.fixed_inputs:
+                    continue
+                if not v.start_is_default:
                     raise ConnectionError_(
                         f"input '{actor.name}.{v.name}' is not connected and has no value "
                         f"(connect it, or set it among the actor's parameters)")
+                unconnected[key] = f"{actor.name}.{v.name} = {_value_text(v, getattr(actor, v.name))}"
+        self.unconnected = unconnected
+        for key, entry in unconnected.items():
+            if key not in self._noted:
+                self._noted.add(key)
+                warnings.warn(_unconnected_message(entry), CryocosimWarning, stacklevel=3)
+
+    def unconnected_warnings(self) -> list[str]:
+        """The warnings of the inputs that run at their start value (as of the last :meth:`check`)."""
+        return [_unconnected_message(entry) for entry in self.unconnected.values()]
 
     # -- running ------------------------------------------------------------------------
     def recorded(self) -> list[tuple[str, str]]:
@@ -296,6 +317,24 @@ class Bus:
         for k, (value, t_valid, prev) in snap.items():
             s = self.slots[k]
             s.value, s.t_valid, s.prev = value, t_valid, prev
+
+
+def _value_text(var: Variable, value) -> str:
+    """``value`` of ``var`` as the notes write it: ``300.0 K``, ``2``, ``3 (cooling)``, ``true``, ``'go'``."""
+    if var.type is bool:
+        return "true" if value else "false"
+    if var.type is str:
+        return repr(value)
+    if var.type is int:
+        name = next((n for n, x in var.items if x == value), None)
+        return f"{int(value)}" + (f" ({name})" if name is not None else "")
+    return repr(float(value)) + ("" if var.unit in ("", "1") else f" {var.unit}")
+
+
+def _unconnected_message(entry: str) -> str:
+    name, _, value = entry.partition(" = ")
+    return (f"input '{name}' is neither connected nor set: it runs at its declared start value {value}; "
+            "connect it or give it a value to choose another")
 
 
 def _items(var: Variable) -> str:

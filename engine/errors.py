@@ -37,17 +37,19 @@ class ModelError(CryocosimError):
 class ActorTerminated(CryocosimError):
     """An actor ended the simulation itself (an FMU whose ``fmi2DoStep`` returned fmi2Discard with
     ``fmi2Terminated`` true): the master ends the run cleanly.  ``actor`` names it, ``time`` is the
-    time it reached (s; the FMU's ``fmi2LastSuccessfulTime``), ``fmu`` the FMU file's name."""
+    time it reached (s; the FMU's ``fmi2LastSuccessfulTime``), ``fmu`` the FMU file's name;
+    ``final`` says the actor's outputs hold its state at ``time`` (the master records it there)."""
 
     exit_status = 0
 
     # simpy re-raises a process's exception rebuilt from its args: everything is kept in them
-    def __init__(self, message, actor=None, time=None, fmu=None):
-        super().__init__(message, actor, time, fmu)
+    def __init__(self, message, actor=None, time=None, fmu=None, final=False):
+        super().__init__(message, actor, time, fmu, final)
 
     actor = property(lambda self: self.args[1])
     time = property(lambda self: self.args[2])
     fmu = property(lambda self: self.args[3])
+    final = property(lambda self: self.args[4])
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -21,6 +21,8 @@ The run advances in chunks; between chunks the whole system state (actors via
 An actor that ends the simulation itself (an FMU returning fmi2Discard with ``fmi2Terminated``,
 raised as :class:`~cryocosim.errors.ActorTerminated`) ends the run cleanly at the start of the
 step it refused: the event log gets an entry of kind ``terminated`` and ``terminated_by`` names it.
+Its state at the time it reached (``fmi2LastSuccessfulTime``), when its outputs could be read
+there, is the run's last record, on the output grid or not, as fmpy records it.
 """
 from __future__ import annotations
 
@@ -306,7 +308,7 @@ class Master:
             try:
                 actor.do_step(t / tps, h / tps)
             except ActorTerminated as exc:
-                self._actor_terminated(name, exc, t)
+                self._actor_terminated(name, exc, t, t + h)
                 raise _StopRun() from None
             except Exception as exc:
                 raise _step_error(name, t / tps, exc) from exc
@@ -316,15 +318,24 @@ class Master:
             self.next[name] = t
             yield self._wait(env, h, priority)
 
-    def _actor_terminated(self, name: str, exc: ActorTerminated, t: int) -> None:
-        """Actor ``name`` ended the simulation in its step from tick ``t``: log it; the run ends
-        at ``t``, the last time every actor has reached (the caller stops the run)."""
-        when = exc.time if exc.time is not None else t / self.ticks_per_second
+    def _actor_terminated(self, name: str, exc: ActorTerminated, t: int, t_end: int) -> None:
+        """Actor ``name`` ended the simulation in its step from tick ``t`` to ``t_end``: log it;
+        the run ends at ``t``, the last time every actor has reached (the caller stops the run).
+        The time the actor reached, when after ``t`` and its outputs were read there
+        (``exc.final``), gets a last record (:meth:`_record_end`): its outputs published valid
+        from then, the other actors' held at the newest values valid at that time."""
+        tps = self.ticks_per_second
+        when = exc.time if exc.time is not None else t / tps
         label = f"{name} terminated"
         self.stopped_by = label
         self.terminated_by = (name, exc.fmu, when)
         self._log(label, when, "terminated", Action(stop=True), actor=name, fmu=exc.fmu,
-                  run_end=t / self.ticks_per_second, message=str(exc))
+                  run_end=t / tps, message=str(exc))
+        if exc.final and exc.time is not None and name in self.bus.actors:
+            k = round(exc.time * tps)
+            if t < k <= t_end:
+                self.bus.publish(name, k)
+                self._final_tick = k
 
     def _apply(self, action: Action, when: float, name: str) -> None:
         for (actor_name, var), value in action.set.items():
@@ -393,6 +404,22 @@ class Master:
                 row += [self.last_step / self.ticks_per_second, float(self.rejected), float(self.last_iterations)]
             self.recorder.record(t / self.ticks_per_second, row)
 
+    def _record_end(self, stop: int) -> None:
+        """The last records of a run that completed or was stopped at ``self.t``: that time, and
+        the time an actor that ended the simulation reached after it (its last sample, as fmpy
+        records it).  With such a sample, ``self.t`` is recorded only on the output grid."""
+        rec = self.recorder
+        if rec is None:
+            return
+        half = 0.5 * self.resolution
+        final = self._final_tick
+        if (not rec.times or rec.times[-1] < self.t * self.resolution - half) \
+                and (self.stopped_by is not None or self.t >= stop) \
+                and (final is None or self.t % self.output_ticks == 0):
+            self._record(self.t)
+        if final is not None and (not rec.times or rec.times[-1] < final * self.resolution - half):
+            self._record(final)
+
     def _monitor_process(self, env, until: int, check: int, priority: int):
         yield self._wait(env, self._monitor_next - env.now, priority)
         while True:
@@ -456,6 +483,7 @@ class Master:
         res = self.resolution
         self.recorder = recorder
         self.events: list[dict] = []
+        self._final_tick: int | None = None  # the last sample of an actor that ended the run
         stop = round(stop_time / res)
         self._stop_ticks = stop
         fastest = min(self.ticks.values())
@@ -492,9 +520,7 @@ class Master:
                     progress(self.t * res, _time.perf_counter() - t_wall)
         finally:
             self.wall_time = _time.perf_counter() - t_wall
-            if recorder is not None and (not recorder.times or recorder.times[-1] < self.t * res - 0.5 * res):
-                if self.stopped_by is not None or self.t >= stop:
-                    self._record(self.t)
+            self._record_end(stop)
 
     # -- macro steps: adaptive step size, iterated coupling, events located by rollback ------------
     #
@@ -615,12 +641,9 @@ class Master:
             # an actor ended the simulation in the macro step from snap's time: the run ends there
             self.bus.restore(snap["bus"])
             self.t = snap["t"]
-            self._actor_terminated(exc.actor or "?", exc, self.t)
+            self._actor_terminated(exc.actor or "?", exc, self.t, t1)
         finally:
-            if self.recorder is not None and (not self.recorder.times
-                                              or self.recorder.times[-1] < self.t * self.resolution - 0.5 * self.resolution):
-                if self.stopped_by is not None or self.t >= stop:
-                    self._record(self.t)
+            self._record_end(stop)
             if progress:
                 progress(self.t * self.resolution, _time.perf_counter() - t_wall, step=self.last_step * self.resolution)
 

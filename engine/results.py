@@ -1,7 +1,8 @@
 """Results: recorded values as an xarray Dataset, written to NetCDF incrementally.
 
 Variables are named ``actor.variable`` with ``units`` and ``long_name`` attributes; global
-attributes carry the scenario text, the package version, the run status and the event log (JSON).
+attributes carry the scenario text, the package version, the run status, the event log, the
+run's warnings and the inputs left at their start values (``unconnected_inputs``; lists as JSON).
 Records are appended to an unlimited ``time`` dimension and the file is synced at least every
 ``sync_seconds`` of wall time (and at the end), so a run that fails midway, is interrupted or is
 killed leaves a readable file holding everything up to the failure, or up to the last sync.

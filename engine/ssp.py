@@ -10,7 +10,9 @@ holding a system description, ``SystemStructure.ssd``, and the resources it refe
   ``application/x-fmu-sharedlibrary``) with its ``ssd:Connectors`` (kind input/output/parameter,
   type ``ssc:Real`` with its unit, ``ssc:Integer``, ``ssc:Boolean``, ``ssc:String``), an
   ``ssd:ParameterBinding`` with the parameter values the scenario gives (a separate
-  ``resources/<actor>.ssv`` ``ssv:ParameterSet``, or inline with ``inline_parameters=True``) and
+  ``resources/<actor>.ssv`` ``ssv:ParameterSet``, or inline with ``inline_parameters=True``; every
+  set named ``initialValues``, :data:`PARAMETER_SET`, so that libcosim, ecos and this reader all
+  apply them) and
   the actor's communication step as the Open Simulation Platform annotation that libcosim reads,
   ``<ssc:Annotation type="com.opensimulationplatform"><osp:StepSizeHint value="0.05"/>``;
   the ``ssd:Connections`` (a connection between different units of one dimension carries the
@@ -38,8 +40,9 @@ names), with
   has its FMU variable's), then ``ssc:LinearTransformation`` (``target = factor * source +
   offset`` in the end connector's unit), or the transformation alone with
   ``suppressUnitConversion="true"``; a Real without a unit (common in other tools' FMUs) takes the
-  unit its connector declares, else passes its value unchanged to or from one with a unit (a
-  warning says so);
+  unit its connector declares, connected or not (it is recorded in that unit, and connections,
+  conditions and parameter values use it), else passes its value unchanged to or from one with a
+  unit (a warning says so);
 * parameter values from ``ssd:ParameterBindings`` of the components and of the system (names
   ``component.variable`` there; system bindings take precedence), inline ``ssv:ParameterSet`` or
   a ``.ssv`` file named by ``source``, with the ``prefix`` prepended; an ``ssv:Real`` whose
@@ -51,8 +54,9 @@ names), with
   ``DefaultExperiment`` ``stepSize``;
 * the stop time from ``ssd:DefaultExperiment`` ``stopTime``; the ordering and output interval
   from the ``org.cryocosim`` annotation, else Jacobi (what libcosim's fixed-step algorithm does);
-* inputs left unconnected hold their start values (or the values bound to them), as in any FMI
-  master.
+* inputs left unconnected hold the values bound to them, else their start values, as in any FMI
+  master (a warning names each input left at its start value; the result lists them in its
+  ``unconnected_inputs`` attribute).
 
 Not supported (a one-line :class:`ConfigurationError` naming the file, line and element):
 nested systems, signal dictionaries, connections to the system's own connectors, parameter
@@ -68,7 +72,7 @@ import shutil
 import tempfile
 import warnings
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -100,6 +104,10 @@ OSP_ANNOTATION = "com.opensimulationplatform"
 CC_ANNOTATION = "org.cryocosim"
 FMU_TYPE = "application/x-fmu-sharedlibrary"
 SSV_TYPE = "application/x-ssp-parameter-set"
+#: the one name of every parameter set an export writes.  SSP masters treat differently named sets
+#: as alternatives: libcosim applies each component's first set, ecos only the set named on its
+#: command line (``ecos simulate ... --parameterSet initialValues``), this reader every set
+PARAMETER_SET = "initialValues"
 _ORDERINGS = ("gauss-seidel", "jacobi")
 
 
@@ -193,17 +201,19 @@ def _fmu_files(system: "System", fmu_dir: Path) -> dict[str, tuple[str, Path]]:
     from .fmi.export import fmu_cache
     from .fmi.fmu_actor import FMUActor
 
-    by_class: dict[type, tuple[str, Path]] = {}
+    by_class: dict[Any, tuple[str, Path]] = {}
     taken: set[str] = set()
     out: dict[str, tuple[str, Path]] = {}
     for name, cls in system.models.items():
-        if cls not in by_class:
-            if issubclass(cls, FMUActor):
-                path = Path(cls.fmu_path)
+        fmu = issubclass(cls, FMUActor)
+        key = Path(cls.fmu_path) if fmu else cls  # an FMU's classes (an SSP's units on them) share it
+        if key not in by_class:
+            if fmu:
+                path = key
                 stem = path.stem
             else:
                 stem = cls.__name__
-                n = sum(1 for c in by_class if c.__name__ == cls.__name__)
+                n = sum(1 for c in by_class if isinstance(c, type) and c.__name__ == cls.__name__)
                 # two different classes of one name would overwrite each other in the cache
                 path = fmu_cache(cls, fmu_dir if n == 0 else fmu_dir / f"{cls.__module__}")
             file, k = f"{stem}.fmu", 1
@@ -211,8 +221,8 @@ def _fmu_files(system: "System", fmu_dir: Path) -> dict[str, tuple[str, Path]]:
                 k += 1
                 file = f"{stem}_{k}.fmu"
             taken.add(file)
-            by_class[cls] = (file, path)
-        out[name] = by_class[cls]
+            by_class[key] = (file, path)
+        out[name] = by_class[key]
     return out
 
 
@@ -283,11 +293,11 @@ def export_system(system: "System", path: str | Path, settings: "RunSettings | N
             if inline_parameters:
                 b = ET.SubElement(bindings, _q("ssd:ParameterBinding"), {"type": SSV_TYPE})
                 pv = ET.SubElement(b, _q("ssd:ParameterValues"))
-                pv.append(_parameter_set(name, values, units, standalone=False))
+                pv.append(_parameter_set(PARAMETER_SET, values, units, standalone=False))
             else:
                 ET.SubElement(bindings, _q("ssd:ParameterBinding"),
                               {"type": SSV_TYPE, "source": f"resources/{name}.ssv"})
-                files[f"resources/{name}.ssv"] = _xml_bytes(_parameter_set(name, values, units, standalone=True))
+                files[f"resources/{name}.ssv"] = _xml_bytes(_parameter_set(PARAMETER_SET, values, units, standalone=True))
             for var, _ in values:
                 if var.type is float:
                     use_unit(var.unit)
@@ -525,6 +535,24 @@ def _affine(a: Unit, b: Unit) -> tuple[Fraction, Fraction]:
     return Fraction(a.factor) / fb, (Fraction(a.offset) - Fraction(b.offset)) / fb
 
 
+def _unit_string(unit: Unit) -> str | None:
+    """A unit string cryocosim reads as exactly ``unit``: its name, else its SI dimensions
+    (``kg.m2.s-3``) for a coherent SI unit; None if neither."""
+    coherent = unit.factor == 1.0 and unit.offset == 0.0
+    for text in (unit.text, unit.dimension_text() if coherent else None):
+        if text:
+            try:
+                if _same(parse_unit(text), unit):
+                    return text
+            except UnitError:
+                pass
+    return None
+
+
+#: (FMU actor class, ((variable, unit), ...)) -> its subclass with those units (see _Reader._with_units)
+_UNIT_CLASSES: dict[tuple, type] = {}
+
+
 @dataclass
 class _Component:
     name: str
@@ -692,15 +720,15 @@ class _Reader:
         for i, c in enumerate(_kids(conns, "Connection") if conns is not None else [], 1):
             self._connection(system, comps, c, i)
 
-        # inputs nobody feeds hold their start (or bound) values, as in any FMI master
-        fed = {(l.dst, l.dst_var) for l in system.bus.links}
-        for aname, actor in system.bus.actors.items():
-            for v in actor.variables:
-                if v.causality == Causality.input:
-                    if (aname, v.name) in fed:
-                        system.bus.fixed_inputs.discard((aname, v.name))
-                    else:
-                        system.bus.fix_input(aname, v.name)
+        # a connected input takes its connection's values, not a value bound to it; inputs nobody
+        # feeds hold their bound values, or their start values, as in any FMI master (the bus
+        # notes those: a warning each)
+        for link in system.bus.links:
+            system.bus.fixed_inputs.discard((link.dst, link.dst_var))
+        try:
+            system.bus.check()
+        except CryocosimError as exc:
+            raise ConfigurationError(f"{self.label}: {_oneline(exc)}") from None
         settings = RunSettings(stop, ordering, interval)
         return system, settings
 
@@ -793,6 +821,8 @@ class _Reader:
                         raise doc.error(c, f"unit {cu.text!r} [{cu.dimension_text()}] and the FMU variable's unit "
                                            f"{v.unit!r} [{fu.dimension_text()}] have different dimensions", what)
                     comp.connector_units[cname] = cu
+        if comp.fmu_units_by_var:
+            comp.cls = self._with_units(comp, el)
         # the step: the OSP annotation libcosim reads, else the defaults
         step = None
         anns = _kid(el, "Annotations")
@@ -804,6 +834,28 @@ class _Reader:
             step = self.default_step if self.default_step is not None else base_step
         comp.step = step  # None: the FMU's DefaultExperiment stepSize (FMUActor.default_step)
         return comp
+
+    def _with_units(self, comp: _Component, el: ET.Element) -> type:
+        """The component's actor class with the units its connectors give its Reals that have none
+        (a subclass of the FMU's class, shared by components given the same units): they are
+        recorded in those units, and connections and conditions check them."""
+        units = {}
+        for name, unit in comp.fmu_units_by_var.items():
+            text = _unit_string(unit)
+            if text is None:
+                warnings.warn(f"{self.ssd.at(el)}: connector {name!r} has the unit {unit.text!r}, which cryocosim "
+                              f"cannot write as a unit string: {comp.name}.{name} is recorded without a unit",
+                              CryocosimWarning, stacklevel=5)
+            else:
+                units[name] = text
+        base = comp.cls
+        key = (base, tuple(sorted(units.items())))
+        cls = _UNIT_CLASSES.get(key)
+        if cls is None:
+            variables = tuple(replace(v, unit=units[v.name]) if v.name in units else v for v in base.variables)
+            cls = _UNIT_CLASSES[key] = type(base.__name__, (base,), {
+                "variables": variables, "__module__": base.__module__, "__doc__": base.__doc__})
+        return cls
 
     # -- parameters -------------------------------------------------------------------------------
     def _bindings(self, el: ET.Element) -> list[ET.Element]:

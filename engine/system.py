@@ -361,6 +361,7 @@ class System:
             control = StepControl(tolerance=tolerance or None, iterate=bool(iterate), **step_options).check("run")
         except TypeError as exc:
             raise ConfigurationError(f"run: {exc}") from None
+        self.bus.check()  # before the attributes: they list the inputs that run at their start value
         master = Master(self.bus, self.steps, ordering, order)
         master.configure(control)
         for message in master.warnings:
@@ -385,7 +386,9 @@ class System:
             "step_control": ("adaptive" if master.macro and control.adaptive else "fixed")
                             + (", iterated" if master.macro and control.iterate else ""),
             "tolerance": control.tolerance or 0.0,
-            "warnings": list(self.bus.warnings) + list(master.warnings),
+            "warnings": list(self.bus.warnings) + self.bus.unconnected_warnings() + list(master.warnings),
+            # inputs nothing connects or sets, at their declared start values ("actor.input = value unit")
+            "unconnected_inputs": list(self.bus.unconnected.values()),
             "Conventions": "CF-1.8",
         }
         # set up and initialise first: a parameter the models reject leaves no empty result file;
@@ -453,7 +456,7 @@ class System:
                            f"(inputs held at the start values)")
                 master.warnings.append(message)
                 warnings.warn(message, CryocosimWarning, stacklevel=2)
-            stats["warnings"] = list(self.bus.warnings) + list(master.warnings)
+            stats["warnings"] = list(self.bus.warnings) + self.bus.unconnected_warnings() + list(master.warnings)
         recorder.close(status=status, **stats)
         return recorder.dataset() if dataset else recorder
 

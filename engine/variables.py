@@ -27,6 +27,9 @@ class Variable:
     Boolean, String; native actors use strings for parameters such as a fluid name).
     ``min``/``max`` bound parameter values (checked in :meth:`Actor.__init__`).
     ``tunable`` parameters may be changed by events during a run.
+    ``start_is_default``: an input that nothing connects or sets may run at its start value (an
+    FMU input with a declared start; a native input declared so); the run notes each such input.
+    Without it an unconnected input with no value is an error.
     """
 
     name: str
@@ -44,6 +47,8 @@ class Variable:
     nominal: float | None = None
     #: the items ``((name, value), ...)`` of an FMI Enumeration (``type`` int); empty otherwise
     items: tuple = field(default=())
+    #: an input whose start value stands when nothing connects or sets it (noted by the run)
+    start_is_default: bool = False
 
     @property
     def type_name(self) -> str:
@@ -67,9 +72,13 @@ def Parameter(name, unit="1", start=0.0, description="", *, type=None, min=None,
                     tuple(choices))
 
 
-def Input(name, unit="1", start=0.0, description="", *, nominal=None) -> Variable:
-    """An input: read from the coupling bus before each step (start value if unconnected)."""
-    return Variable(name, Causality.input, unit, float(start), description, nominal=nominal)
+def Input(name, unit="1", start=0.0, description="", *, nominal=None, start_is_default=False) -> Variable:
+    """An input: read from the coupling bus before each step.  It must be connected or given a
+    value, unless ``start_is_default=True`` declares its start a safe default: then an input left
+    alone runs at ``start`` (in ``unit``) and the run notes it (a warning, the result's
+    ``unconnected_inputs``)."""
+    return Variable(name, Causality.input, unit, float(start), description, nominal=nominal,
+                    start_is_default=bool(start_is_default))
 
 
 def Output(name, unit="1", start=0.0, description="", *, nominal=None) -> Variable:

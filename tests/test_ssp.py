@@ -530,6 +530,108 @@ def test_a_real_without_a_unit_takes_the_value_as_it_is_or_the_unit_the_ssd_give
     assert [(l.scale, l.offset) for l in system.bus.links] == [(1e-3, 0.0)]
 
 
+# three components of the C-coded FMU (tests/c_fmus/cfmu.c), whose output 'level' has no unit:
+# the SSD gives it K in a (connected to b.u, in K) and kW in b (not connected); c keeps none
+CFMU_SSD = """<?xml version="1.0" encoding="UTF-8"?>
+<ssd:SystemStructureDescription version="1.0" name="levels"
+    xmlns:ssd="http://ssp-standard.org/SSP1/SystemStructureDescription"
+    xmlns:ssc="http://ssp-standard.org/SSP1/SystemStructureCommon"
+    xmlns:ssv="http://ssp-standard.org/SSP1/SystemStructureParameterValues">
+  <ssd:System name="levels">
+    <ssd:Elements>
+      <ssd:Component name="a" source="resources/CTypes.fmu">
+        <ssd:Connectors>
+          <ssd:Connector name="level" kind="output"><ssc:Real unit="kelvin"/></ssd:Connector>
+          <ssd:Connector name="n_in" kind="input"><ssc:Integer/></ssd:Connector>
+        </ssd:Connectors>
+        <ssd:ParameterBindings>
+          <ssd:ParameterBinding>
+            <ssd:ParameterValues>
+              <ssv:ParameterSet version="1.0" name="a">
+                <ssv:Parameters><ssv:Parameter name="n_in"><ssv:Integer value="1"/></ssv:Parameter></ssv:Parameters>
+              </ssv:ParameterSet>
+            </ssd:ParameterValues>
+          </ssd:ParameterBinding>
+        </ssd:ParameterBindings>
+      </ssd:Component>
+      <ssd:Component name="b" source="resources/CTypes.fmu">
+        <ssd:Connectors>
+          <ssd:Connector name="u" kind="input"><ssc:Real unit="K"/></ssd:Connector>
+          <ssd:Connector name="level" kind="output"><ssc:Real unit="kW"/></ssd:Connector>
+        </ssd:Connectors>
+      </ssd:Component>
+      <ssd:Component name="c" source="resources/CTypes.fmu"/>
+    </ssd:Elements>
+    <ssd:Connections>
+      <ssd:Connection startElement="a" startConnector="level" endElement="b" endConnector="u"/>
+    </ssd:Connections>
+  </ssd:System>
+  <ssd:Units>
+    <ssc:Unit name="kelvin"><ssc:BaseUnit K="1"/></ssc:Unit>
+  </ssd:Units>
+  <ssd:DefaultExperiment startTime="0.0" stopTime="1.0"/>
+</ssd:SystemStructureDescription>
+"""
+
+
+def test_ssd_connector_unit_applies_to_a_unitless_fmu_variable(tmp_path):
+    """A connector's unit on an FMU Real without one is that variable's unit, connected or not:
+    recorded with it, connected without a warning, checked in conditions; its FMU's own class
+    (and a component without such connectors) keep no unit.  An unconnected input left at its
+    start value is noted as in any run."""
+    from test_third_party_fmus import build_c_fmus, note, reference
+    from cryocosim.fmi.fmu_actor import load_fmu_actor_class
+
+    import json
+
+    fmus = build_c_fmus(tmp_path, ["CTypes"])
+    path = write_package(tmp_path / "levels.ssp", fmus, CFMU_SSD, None)
+    with pytest.warns(CryocosimWarning) as caught:
+        system, settings = ssp.load(path)
+    noted = ["a.u = 0.0 K", "a.mode_in = 1 (off)", "a.b_in = false", "a.s_in = ''",
+             "b.n_in = 0", "b.mode_in = 1 (off)", "b.b_in = false", "b.s_in = ''",
+             "c.u = 0.0 K", "c.n_in = 0", "c.mode_in = 1 (off)", "c.b_in = false", "c.s_in = ''"]
+    assert [str(w.message) for w in caught] == [note(e) for e in noted]  # no unit warning
+    units = {n: a.variable_map()["level"].unit for n, a in system.bus.actors.items()}
+    assert units == {"a": "K", "b": "kW", "c": "1"}  # 'kelvin' (ssd:Units) is K to the engine
+    assert load_fmu_actor_class(fmus["CTypes"]).variable_map()["level"].unit == "1"
+    assert [(l.scale, l.offset) for l in system.bus.links] == [(1.0, 0.0)]
+    # conditions check the unit: b.level in kW compares with watts, a.level (K) refuses them
+    system.when("b.level > 1500 W", name="over 1.5 kW")
+    with pytest.raises(ConfigurationError) as err:
+        system.when("a.level > 2 W")
+    assert "'a.level > 2 W'" in str(err.value) and "\n" not in str(err.value)
+    ds = system.run(settings.stop_time, ordering=settings.ordering)
+    assert (ds["a.level"].attrs["units"], ds["b.level"].attrs["units"], ds["c.level"].attrs["units"]) == ("K", "kW", "1")
+    a = reference(4, n_in=1)
+    b = reference(4, inputs=lambda k: dict(u=a[k]["level"], n_in=0, b_in=False, mode_in=1, s_in=""))  # Jacobi
+    assert list(ds["a.level"].values) == [r["level"] for r in a]
+    assert list(ds["b.x"].values) == [r["x"] for r in b] and ds["b.x"].attrs["units"] == "K"
+    (ev,) = [e for e in json.loads(ds.attrs["events"])]
+    assert ev["name"] == "over 1.5 kW" and ev["value"] == 2.0  # b.level: 0.5 per step, 2 kW at 1 s
+    assert json.loads(ds.attrs["unconnected_inputs"]) == noted
+    assert json.loads(ds.attrs["warnings"]) == [note(e) for e in noted]
+    # exported again: the three components share one FMU file; the connectors keep the units
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryocosimWarning)
+        again = ssp.export_system(system, tmp_path / "again.ssp", settings, fmu_dir=tmp_path / "fmus")
+    with zipfile.ZipFile(again) as zf:
+        assert [n for n in zf.namelist() if n.endswith(".fmu")] == ["resources/CTypes.fmu"]
+        root = ET.fromstring(zf.read(ssp.SSD_NAME))
+    written = {c.get("name"): c.find(f"{{{NSD}}}Connectors/{{{NSD}}}Connector[@name='level']")[0].get("unit")
+               for c in root.iter(f"{{{NSD}}}Component")}
+    assert written == {"a": "K", "b": "kW", "c": None}
+    # a unit the engine cannot write as a unit string (0.5 K named 'halfK'): said, and left out
+    odd = CFMU_SSD.replace('unit="kW"', 'unit="halfK"').replace(
+        "</ssd:Units>", '  <ssc:Unit name="halfK"><ssc:BaseUnit K="1" factor="0.5"/></ssc:Unit>\n  </ssd:Units>')
+    with pytest.warns(CryocosimWarning) as caught:
+        system, _ = ssp.load(write_package(tmp_path / "odd.ssp", fmus, odd, None))
+    (msg,) = [str(w.message) for w in caught if "halfK" in str(w.message)]
+    assert msg.endswith("<Component name='b'>: connector 'level' has the unit 'halfK', which cryocosim cannot "
+                        "write as a unit string: b.level is recorded without a unit")
+    assert system.bus.actors["b"].variable_map()["level"].unit == "1"
+
+
 # =============================================================================================
 # bad SSPs
 # =============================================================================================

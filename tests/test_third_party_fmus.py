@@ -2,10 +2,13 @@
 
 tests/c_fmus/cfmu.c is compiled per model with gcc against fmpy's FMI 2.0 headers and zipped
 with a modelDescription.xml written below (``MODELS``): every variable type as inputs and outputs
-(a lag in Real, a counter, a toggle, a mode Enumeration, a status String), an FMU that ends the
-simulation itself, one without state support and one that fails mid-run.  The engine runs them
-with fmpy's numbers (the Reals bit for bit), records them with their types, connects them by
-type, and keeps them instantiated after a run for snapshots.
+(a lag in Real, a counter, a toggle, a mode Enumeration, a status String), FMUs that end the
+simulation themselves (after a step, or in it as the Reference FMU Stair does), one without state
+support, one that fails mid-run and one whose inputs declare start values nothing sets (as the
+Reference FMU Feedthrough's).  The engine runs them with fmpy's numbers (the Reals bit for bit),
+records them with their types, connects them by type, runs unconnected FMU inputs at their
+declared starts (noted), records a self-terminating FMU's last sample, and keeps them
+instantiated after a run for snapshots.
 """
 from __future__ import annotations
 
@@ -54,11 +57,18 @@ OTHERS = [
 ]
 T_STOP = ("t_stop", "Real", 4, "parameter", "2", "s", "the FMU ends the simulation here")
 T_FAIL = ("t_fail", "Real", 5, "parameter", "0.5", "s", "the FMU fails in the step from here")
+# Feedthrough-like: inputs whose declared starts (here not the engine's defaults) nothing sets
+FEED_STARTS = {"u": "300.5", "n_in": "1", "mode_in": "2", "b_in": "true", "s_in": "feed"}
+FEED = [v[:4] + (FEED_STARTS.get(v[0], v[4]),) + v[5:] for v in REALS + OTHERS]
 MODELS = {
     "CTypes": ([], True, REALS + OTHERS),
     "CStop": (["-DT_STOP=2.0"], True, REALS + OTHERS + [T_STOP]),
     "CNoState": (["-DNO_STATE"], False, REALS),
     "CFail": (["-DT_FAIL=0.5"], True, REALS + [T_FAIL]),
+    "CFeed": (["-DU_START=300.5", "-DN_IN_START=1", "-DMODE_IN_START=2", "-DB_IN_START=fmi2True",
+               '-DS_IN_START="feed"'], True, FEED),
+    # Stair-like: the step that reaches t_stop ends the simulation (discard + terminated) at once
+    "CStair": (["-DT_STOP=2.0", "-DSTOP_IN_STEP"], True, REALS + OTHERS + [T_STOP]),
 }
 
 
@@ -95,15 +105,15 @@ def _model_description(name: str, guid: str, can_state: bool, variables) -> str:
     return "\n".join(out)
 
 
-@pytest.fixture(scope="module")
-def fmus(tmp_path_factory) -> dict[str, Path]:
-    """Compile and package every model of ``MODELS``: name -> .fmu path."""
+def build_c_fmus(root: Path, names=None) -> dict[str, Path]:
+    """Compile and package the models ``names`` of ``MODELS`` (all by default) in ``root``:
+    name -> .fmu path (skips the test without gcc)."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc is not on this machine")
     headers = os.path.join(os.path.dirname(fmpy.__file__), "c-code")
-    root = tmp_path_factory.mktemp("c_fmus")
     paths = {}
-    for name, (defines, can_state, variables) in MODELS.items():
+    for name in names or MODELS:
+        defines, can_state, variables = MODELS[name]
         guid = f"{{cryocosim-test-{name}}}"
         lib = root / f"{name}.so"
         subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-ffp-contract=off", "-std=c99", "-Wall",
@@ -115,6 +125,12 @@ def fmus(tmp_path_factory) -> dict[str, Path]:
             zf.write(lib, f"binaries/linux64/{name}.so")
         paths[name] = path
     return paths
+
+
+@pytest.fixture(scope="module")
+def fmus(tmp_path_factory) -> dict[str, Path]:
+    """Every model of ``MODELS`` compiled and packaged: name -> .fmu path."""
+    return build_c_fmus(tmp_path_factory.mktemp("c_fmus"))
 
 
 INPUTS = {"u": 0.0, "n_in": 0, "b_in": False, "mode_in": 1, "s_in": ""}
@@ -305,11 +321,13 @@ def test_self_terminating_fmu_ends_the_run_cleanly(fmus, tmp_path):
     with xr.open_dataset(out) as f:
         assert f.attrs["status"] == status and list(f["time"].values) == list(ds["time"].values)
         assert list(f["s.x"].values) == list(ds["s.x"].values)
-    # mid-step: the run ends at the start of the step the FMU cut short; the event has its time
+    # mid-step: the run ends at the start of the step the FMU cut short (run_end); the event has
+    # the time it reached, and so has the last record
     s = System("stop2")
     s.add("s", str(fmus["CStop"]), step=H, t_stop=1.9, **inputs())
     ds = s.run(5.0)
-    assert ds["time"].values[-1] == 1.75 and events_of(ds)[0]["time"] == pytest.approx(1.9)
+    assert list(ds["time"].values[-2:]) == [1.75, 1.9] and events_of(ds)[0]["time"] == pytest.approx(1.9)
+    assert events_of(ds)[0]["run_end"] == 1.75
     assert ds.attrs["status"] == "terminated by actor 's' (FMU 'CStop.fmu') at t=1.9 s"
     # adaptive steps (macro steps with rollback) end the same way
     s = System("stop3")
@@ -455,3 +473,198 @@ def test_scenario_connect_convert_key(fmus, tmp_path):
     assert "[[connect]] #1" in str(err.value) and "(Real) -> 'b.n_in' (Integer)" in str(err.value)
     with pytest.raises(ConfigurationError, match="convert"):
         load(scenario('convert = "yes"\n'))
+
+
+# =============================================================================================
+# as a standard FMI master runs them: unconnected inputs at their declared starts, the last
+# sample of a self-terminating FMU
+# =============================================================================================
+FEED_NOTES = ["a.u = 300.5 K", "a.n_in = 1", "a.mode_in = 2 (heating)", "a.b_in = true", "a.s_in = 'feed'"]
+
+
+def note(entry: str) -> str:
+    """The warning the run gives for an input left at its start value (``entry``: "a.u = 1.0 K")."""
+    name, _, value = entry.partition(" = ")
+    return (f"input '{name}' is neither connected nor set: it runs at its declared start value {value}; "
+            "connect it or give it a value to choose another")
+
+
+def test_unconnected_fmu_inputs_run_at_their_declared_starts_as_in_fmpy(fmus, tmp_path):
+    """Like the Reference FMU Feedthrough: inputs with declared starts (300.5 K, 1, 'heating',
+    true, 'feed'; not the engine's type defaults) that nothing connects or sets run at those
+    values, with fmpy's numbers; each is noted once: a warning and the unconnected_inputs attribute."""
+    Feed = load_fmu_actor_class(fmus["CFeed"])
+    v = Feed.variable_map()
+    assert [n for n in v if v[n].start_is_default] == ["u", "n_in", "mode_in", "b_in", "s_in"]  # the inputs
+    out = tmp_path / "feed.nc"
+    s = System("feed")
+    s.add("a", str(fmus["CFeed"]), step=H)
+    with pytest.warns(CryocosimWarning) as caught:
+        ds = s.run(3.0, output=out)
+    assert [str(w.message) for w in caught] == [note(e) for e in FEED_NOTES]
+    assert all("\n" not in str(w.message) for w in caught)
+    names = ["x", "level", "counter", "mode", "toggle"]
+    res = fmpy.simulate_fmu(str(fmus["CFeed"]), stop_time=3.0, output_interval=H, output=names)
+    assert list(res["time"]) == list(ds["time"].values)
+    for name in names:
+        assert list(res[name]) == list(ds[f"a.{name}"].values), name  # bit for bit
+    ref = reference(12, u=300.5, n_in=1, mode_in=2, b_in=True, s_in="feed")
+    assert list(ds["a.status"].values) == [r["status"] for r in ref] and ref[-1]["status"] == "feed|cooling:24"
+    assert json.loads(ds.attrs["unconnected_inputs"]) == FEED_NOTES
+    assert json.loads(ds.attrs["warnings"]) == [note(e) for e in FEED_NOTES]
+    with xr.open_dataset(out) as f:
+        assert json.loads(f.attrs["unconnected_inputs"]) == FEED_NOTES
+    # a second run of the same system: noted in its results again, warned about once
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = s.run(1.0)
+    assert json.loads(again.attrs["unconnected_inputs"]) == FEED_NOTES
+
+    # only what is neither connected nor set is noted; a connected or set input has its value
+    s = System("partly")
+    s.add("a", str(fmus["CFeed"]), step=H, n_in=0, s_in="")
+    s.add("b", str(fmus["CFeed"]), step=H, mode_in=1)
+    s.connect("a.x", "b.u")
+    s.connect("a.toggle", "b.b_in")
+    with pytest.warns(CryocosimWarning) as caught:
+        ds = s.run(1.0)
+    noted = ["a.u = 300.5 K", "a.mode_in = 2 (heating)", "a.b_in = true", "b.n_in = 1", "b.s_in = 'feed'"]
+    assert [str(w.message) for w in caught] == [note(e) for e in noted]
+    assert json.loads(ds.attrs["unconnected_inputs"]) == noted
+    a = reference(4, u=300.5, n_in=0, mode_in=2, b_in=True)
+    b = reference(4, inputs=lambda k: dict(u=a[k + 1]["x"], n_in=1, b_in=a[k + 1]["toggle"], mode_in=1, s_in="feed"))
+    for name in ("x", "counter", "mode", "toggle", "status"):
+        assert list(ds[f"b.{name}"].values) == [r[name] for r in b], name
+    # nothing left alone: nothing noted (the attribute is an empty list)
+    s = System("all set")
+    s.add("a", str(fmus["CTypes"]), step=H, **inputs())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert json.loads(s.run(0.5).attrs["unconnected_inputs"]) == []
+
+
+def test_validate_agrees_with_run_on_unconnected_fmu_inputs(fmus, tmp_path):
+    """`cryocosim validate` accepts an FMU whose inputs nothing sets (exit 0) and prints the same
+    one-line warnings as `cryocosim run`, whose result lists the inputs."""
+    import sys
+
+    scenario = tmp_path / "feed.toml"
+    scenario.write_text(f'[scenario]\nname = "feed"\n[run]\nstop_time = 1.0\n\n'
+                        f'[[actor]]\nname = "a"\nmodel = "{fmus["CFeed"]}"\nstep = {H}\n'
+                        '[actor.parameters]\nn_in = 1\n')
+    out = tmp_path / "feed.nc"
+    noted = [e for e in FEED_NOTES if not e.startswith("a.n_in")]
+    warned = [f"cryocosim: warning: {note(e)}" for e in noted]
+    for command in (["validate", str(scenario)], ["run", str(scenario), "-q", "-o", str(out)]):
+        proc = subprocess.run([sys.executable, "-m", "cryocosim", *command], capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.splitlines() == warned, proc.stderr
+    with xr.open_dataset(out) as f:
+        assert json.loads(f.attrs["unconnected_inputs"]) == noted
+        assert f.attrs["status"] == "completed"
+
+
+def test_native_inputs_need_a_value_unless_their_start_is_declared_a_default():
+    """A native actor's unconnected input without a value stays an error (one line, naming it);
+    one declared ``Input(..., start_is_default=True)`` runs at its start, noted like an FMU's."""
+    from cryocosim.actor import Actor
+    from cryocosim.variables import Input, Output
+
+    class Heated(Actor):
+        """T' = (q + q_extra) / C."""
+
+        variables = (Input("q", "W", 0.0, "heat"),
+                     Input("q_extra", "W", 2.5, "extra heat (none connected: 2.5 W)", start_is_default=True),
+                     Output("T", "K", 4.0, "temperature"))
+
+        def do_step(self, t, h):
+            self.T += h * (self.q + self.q_extra) / 10.0
+
+    s = System("native")
+    s.add("h", Heated, step=0.5)
+    with pytest.raises(ConnectionError_) as err:
+        s.run(1.0)
+    assert str(err.value) == ("input 'h.q' is not connected and has no value "
+                              "(connect it, or set it among the actor's parameters)")
+    s = System("native")
+    s.add("h", Heated, step=0.5, q=1.5)
+    with pytest.warns(CryocosimWarning) as caught:
+        ds = s.run(1.0)
+    assert [str(w.message) for w in caught] == [note("h.q_extra = 2.5 W")]
+    assert json.loads(ds.attrs["unconnected_inputs"]) == ["h.q_extra = 2.5 W"]
+    assert list(ds["h.T"].values) == [4.0, 4.2, 4.4]
+    s = System("native")
+    s.add("h", Heated, step=0.5, q=1.5, q_extra="1 kW")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = s.run(1.0)
+    assert json.loads(ds.attrs["unconnected_inputs"]) == [] and ds["h.T"].values[-1] == pytest.approx(104.15)
+
+
+@pytest.mark.parametrize("model, start, end", [
+    ("CStair", {}, 2.0),                  # the step that reaches t_stop ends the simulation (Stair)
+    ("CStair", {"t_stop": 1.9}, 1.9),     # ... mid-step: off the output grid
+    ("CStop", {"t_stop": 1.9}, 1.9),      # the step crossing t_stop stops there
+])
+def test_self_terminating_fmu_keeps_its_last_sample_as_in_fmpy(fmus, model, start, end):
+    """The state where the FMU ended the simulation (fmi2LastSuccessfulTime) is the last record,
+    as fmpy's simulate_fmu records it: the same times, the same numbers."""
+    values = dict(u=40.0, n_in=1, tau=0.5, **start)
+    names = ["x", "level", "counter", "mode", "toggle"]
+    res = fmpy.simulate_fmu(str(fmus[model]), stop_time=3.0, output_interval=H, start_values=values, output=names)
+    s = System("stair")
+    s.add("a", str(fmus[model]), step=H, **inputs(**values))
+    ds = s.run(3.0)
+    assert list(ds["time"].values) == list(res["time"]) and ds["time"].values[-1] == end
+    assert list(ds["time"].values[-2:]) == [1.75, end]
+    for name in names:
+        assert list(ds[f"a.{name}"].values) == list(res[name]), name
+    assert ds.attrs["status"] == f"terminated by actor 'a' (FMU '{model}.fmu') at t={end:g} s"
+    (ev,) = events_of(ds)
+    assert (ev["kind"], ev["time"], ev["run_end"]) == ("terminated", end, 1.75)
+    # on a coarser output grid: the grid's records, then the last sample
+    coarse = s.run(3.0, output_interval=1.0)
+    assert list(coarse["time"].values) == [0.0, 1.0, end]
+    for name in names:
+        assert coarse[f"a.{name}"].values[-1] == res[name][-1], name
+
+
+def test_stair_like_fmu_ends_at_its_last_event_as_in_fmpy(fmus):
+    """The Reference FMU Stair's case: a counter that ends the simulation at t = 9 s in its step
+    from 8.8 s (step 0.2 s, its default experiment): fmpy records 9.0 s, so does the engine."""
+    values = dict(n_in=0, t_stop=9.0)
+    res = fmpy.simulate_fmu(str(fmus["CStair"]), stop_time=10.0, output_interval=0.2, start_values=values,
+                            output=["counter", "x"])
+    s = System("stair")
+    s.add("stair", str(fmus["CStair"]), step=0.2, **inputs(**values))
+    ds = s.run(10.0)
+    assert ds["time"].values[-2:].tolist() == [8.8, 9.0] and res["time"][-1] == 9.0
+    # fmpy's times are n * 0.2 in floating point (0.6000000000000001), the engine's exact decimals
+    assert ds["time"].values == pytest.approx(res["time"], rel=1e-15, abs=0)
+    assert list(ds["stair.counter"].values) == list(res["counter"]) and res["counter"][-1] == 45
+    assert ds.attrs["status"] == "terminated by actor 'stair' (FMU 'CStair.fmu') at t=9 s"
+
+
+def test_last_sample_of_a_terminating_fmu_among_others(fmus):
+    """In a system, the last record is at the time the FMU reached: its own outputs there, the
+    others' held at their newest values valid then (the run ended at the start of the step);
+    adaptive and iterated runs end the same way."""
+    for ordering in ("gauss-seidel", "jacobi"):
+        s = System("among")
+        s.add("src", str(fmus["CTypes"]), step=H, **inputs(u=10.0))
+        s.add("s", str(fmus["CStop"]), step=H, t_stop=1.9, **inputs("u"))
+        s.connect("src.x", "s.u")
+        ds = s.run(5.0, ordering=ordering)
+        assert list(ds["time"].values[-2:]) == [1.75, 1.9]
+        src = reference(8, u=10.0)
+        assert list(ds["src.x"].values[-2:]) == [src[7]["x"]] * 2  # held from 1.75 s
+        # the FMU's last step, 0.15 s of the lag from 1.75 s with its input of that step
+        u = src[8]["x"] if ordering == "gauss-seidel" else src[7]["x"]
+        x0 = ds["s.x"].values[-2]
+        assert ds["s.x"].values[-1] == x0 + (1.9 - 1.75) * (u - x0) / 1.0
+        for options in ({"tolerance": 1e-3}, {"iterate": True}):
+            ds = s.run(5.0, ordering=ordering, **options)
+            (ev,) = events_of(ds)
+            assert ds["time"].values[-1] == 1.9 and ev["time"] == 1.9 and ev["run_end"] < 1.9
+            assert ds["s.counter"].values[-1] > ds["s.counter"].values[-2]  # its own last step

@@ -19,8 +19,8 @@ run reach the FMU at once.  :meth:`FMUActor.get_state` holds an ``fmi2FMUstate``
 Every FMU failure is a :class:`~cryocosim.errors.ModelError` of one line naming the FMU file, the
 actor, the FMI function and the time.  An FMU that ends the simulation itself (``fmi2DoStep``
 returns fmi2Discard and ``fmi2GetBooleanStatus(fmi2Terminated)`` is true) raises
-:class:`~cryocosim.errors.ActorTerminated` with the time it reached (``fmi2LastSuccessfulTime``):
-the master ends the run there cleanly.
+:class:`~cryocosim.errors.ActorTerminated` with the time it reached (``fmi2LastSuccessfulTime``),
+its outputs read there: the master ends the run cleanly and records that last sample.
 
 Reals go through preallocated ctypes arrays and the raw ``fmi2SetReal``/``fmi2DoStep``/
 ``fmi2GetReal``; an FMU with Integer, Enumeration, Boolean or String inputs or outputs also gets
@@ -276,7 +276,8 @@ class FMUActor(Actor):
 
     def _terminated(self, t: float) -> ActorTerminated | None:
         """After fmi2DoStep returned fmi2Discard: the FMU's request to end the simulation
-        (``fmi2Terminated``), with the time it reached, or None (then it is a failure).
+        (``fmi2Terminated``), with the time it reached, or None (then it is a failure).  The
+        outputs and locals are read at the time it reached (``final`` when that worked).
 
         An FMU that logged an error with the discard failed: pythonfmu's wrapper answers every
         ``do_step`` that fails with fmi2Discard and ``fmi2Terminated`` true."""
@@ -292,12 +293,17 @@ class FMUActor(Actor):
             reached = float(fmu.getRealStatus(fmi2LastSuccessfulTime))
         except Exception:
             reached = t
+        try:  # its outputs where it stopped: the master records them at that time, as fmpy does
+            self._get(self._out_real + self._out_other)
+            final = True
+        except Exception:
+            final = False
         reason = "; ".join(self._messages)
         self._messages.clear()
         return ActorTerminated(_one_line(
             f"FMU '{self.fmu_path.name}' (actor '{self.name}') ended the simulation at t={reached:g} s "
             f"(fmi2DoStep from t={t:g} s returned discard with fmi2Terminated){': ' + reason if reason else ''}"),
-            self.name, reached, self.fmu_path.name)
+            self.name, reached, self.fmu_path.name, final)
 
     # -- life cycle -----------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -588,7 +594,9 @@ def _make_class(path: Path, where: str) -> type[FMUActor]:
         variables.append(Variable(sv.name, causality, unit, start, sv.description or "", t,
                                   vmin if causality == Causality.parameter else None,
                                   vmax if causality == Causality.parameter else None,
-                                  sv.variability == "tunable", nominal=nominal, items=items))
+                                  sv.variability == "tunable", nominal=nominal, items=items,
+                                  # FMI 2.0: an input runs at its start value unless the master sets it
+                                  start_is_default=causality == Causality.input and sv.start is not None))
         fmi_variables[sv.name] = (sv.type, sv.valueReference)
 
     try:

@@ -14,6 +14,11 @@
  *   String   status  = "[s_in|]<mode name>:<counter>"  (s_in input)
  * T_STOP: the FMU ends the simulation at t_stop (fmi2DoStep returns fmi2Discard with
  *   fmi2Terminated true; a step that crosses t_stop stops at it, lastSuccessfulTime = t_stop).
+ *   A step that ends at t_stop returns fmi2OK and the next one is refused, unless STOP_IN_STEP:
+ *   then that step itself returns fmi2Discard with fmi2Terminated (the Reference FMU Stair's
+ *   behaviour: its last event ends the step and the simulation at once).
+ * U_START, N_IN_START, MODE_IN_START, B_IN_START, S_IN_START: the inputs' start values (0, 0, 1,
+ *   false, ""; the modelDescription must declare the same).
  * T_FAIL: fmi2DoStep from t >= t_fail returns fmi2Error (logged).
  * NO_STATE: fmi2GetFMUstate/fmi2SetFMUstate fail (canGetAndSetFMUstate="false").
  */
@@ -32,6 +37,21 @@
 #endif
 #ifndef T_FAIL
 #define T_FAIL 1e300
+#endif
+#ifndef U_START
+#define U_START 0.0
+#endif
+#ifndef N_IN_START
+#define N_IN_START 0
+#endif
+#ifndef MODE_IN_START
+#define MODE_IN_START 1
+#endif
+#ifndef B_IN_START
+#define B_IN_START fmi2False
+#endif
+#ifndef S_IN_START
+#define S_IN_START ""
 #endif
 
 #define NSTR 64
@@ -69,7 +89,11 @@ static void defaults(State *s) {
     s->r[R_TAU] = 1.0;
     s->r[R_TSTOP] = T_STOP;
     s->r[R_TFAIL] = T_FAIL;
-    s->i[I_MODE_IN] = 1;
+    s->r[R_U] = U_START;
+    s->i[I_N_IN] = N_IN_START;
+    s->i[I_MODE_IN] = MODE_IN_START;
+    s->b[B_B_IN] = B_IN_START;
+    snprintf(s->s[S_S_IN], NSTR, "%s", S_IN_START);
     s->i[I_MODE] = 1;
     strcpy(s->s[S_STATUS], "off:0");
 }
@@ -279,8 +303,12 @@ fmi2Status fmi2DoStep(fmi2Component comp, fmi2Real t, fmi2Real h, fmi2Boolean no
     }
     double step = h;
     int last = 0;
+#ifdef STOP_IN_STEP
+    if (t + h > s->r[R_TSTOP] || close_to(t + h, s->r[R_TSTOP])) {
+#else
     if (t + h > s->r[R_TSTOP] && !close_to(t + h, s->r[R_TSTOP])) {
-        step = s->r[R_TSTOP] - t; /* the step crosses t_stop: stop there */
+#endif
+        step = s->r[R_TSTOP] - t; /* the step reaches (crosses) t_stop: stop there */
         last = 1;
     }
     s->r[R_X] += step * (s->r[R_U] - s->r[R_X]) / s->r[R_TAU];
