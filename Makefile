@@ -20,12 +20,13 @@ test: $(BIN)/cryocosim
 	$(BIN)/python -m pytest -q
 
 # benchmark pages under docs/ (not part of the test suite): masters compared, adaptive steps,
-# the screw-Brayton FMUs in three masters, the 4 K refrigerator's validation and speed
+# the screw-Brayton FMUs in three masters, the FMU launcher's cost per call (docs/fmi.md), the 4 K refrigerator's validation and speed
 bench: $(BIN)/cryocosim
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python docs/scripts/bench_masters.py
 	$(BIN)/python docs/scripts/bench_adaptive.py
 	$(BIN)/python docs/scripts/bench_fmu_masters.py
+	$(BIN)/python docs/scripts/bench_launcher.py
 	$(BIN)/python docs/scripts/fourk_validation.py
 
 fmus: $(BIN)/cryocosim

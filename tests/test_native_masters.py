@@ -20,14 +20,18 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
+import zipfile
 from importlib.metadata import entry_points
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import fmpy
 import pytest
 from fmpy.fmi2 import FMU2Slave
 
-from cryocosim import Causality
+from cryocosim import Causality, System, scenario, ssp
+from cryocosim.errors import CryocosimWarning
 from cryocosim.fmi.export import fmu_cache
 from cryocosim.fmi.native import ENV_PYTHON, INNER_SUFFIX
 from test_libcosim import INPUTS  # non-trivial inputs per model (flows, speeds, loads)
@@ -216,3 +220,207 @@ def test_python_named_by_the_environment_runs_the_model(c_master, gas_volume, tm
     out, from_file = run_c_master(c_master, fmu, inputs, outputs, 3, 0.05, env={ENV_PYTHON: str(cfg)})
     assert out.returncode == 0, out.stdout + out.stderr
     assert len(recorded) == 4 and recorded == named == from_file
+
+
+# ==============================================================================================
+# 3. ecos, a C++ co-simulation engine, as a plain subprocess
+# ==============================================================================================
+# ecos prints every Real with 6 decimals (std::to_string): a value equals the engine's when the two
+# differ by at most half a unit of the 6th decimal (the printing) plus 1e-9 of the value (the
+# coupling: ecos passes the accumulated time t + h where the engine passes k * h, and the motor's
+# soft start reads the time; measured differences are ~1e-13 relative, far below both terms)
+PRINTED = 0.5e-6
+RTOL_ECOS = 1e-9
+
+
+def _tbb_folder() -> Path:
+    """The folder holding libtbb.so.12, which ecos' binary needs (PyPI's tbb wheel puts it in the
+    environment's lib/)."""
+    from importlib.metadata import PackageNotFoundError, files
+
+    try:
+        for f in files("tbb") or []:
+            if f.name == "libtbb.so.12":
+                return Path(f.locate()).resolve().parent
+    except PackageNotFoundError:
+        pass
+    return Path(sys.prefix) / "lib"
+
+
+@pytest.fixture(scope="module")
+def ecos(tmp_path_factory):
+    """(the ecos executable, its environment): ecospy's binary with its run bit (the wheel installs
+    it without), in an environment that holds only the folder of libtbb.so.12."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("ecospy")  # not imported: its module loads libecosc.so at once
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("needs ecospy (the test extra)")
+    source = Path(list(spec.submodule_search_locations)[0]) / "binaries" / "ecos"
+    exe = tmp_path_factory.mktemp("ecos") / "ecos"
+    shutil.copy2(source, exe)
+    exe.chmod(0o755)
+    return exe, {"LD_LIBRARY_PATH": str(_tbb_folder())}
+
+
+def run_ecos(ecos, path: Path, stop: float, h: float, cwd: Path, parameter_set: str | None = None) -> list[dict]:
+    """``ecos simulate`` of an FMU or SSP; the rows of the CSV it writes (``instance.variable`` ->
+    float for Reals and Integers, str for Strings), one per step from t = 0."""
+    exe, env = ecos
+    # ecos steps while its accumulated time + h <= stopTime: half a step more, so that rounding in
+    # the sum (39 x 0.05 + 0.05 = 2.0000000000000004) does not drop the last step
+    cmd = [str(exe), "simulate", "--path", str(path), "--stopTime", repr(stop + h / 2), "--stepSize", repr(h)]
+    if parameter_set:
+        cmd += ["--parameterSet", parameter_set]
+    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, f"ecos exited {out.returncode}\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+    with (cwd / f"{path.stem}.csv").open() as fh:
+        header = [c.strip() for c in fh.readline().split(",")]
+        rows = []
+        for line in fh:
+            cells = [c.strip() for c in line.rstrip("\n").split(",")]
+            row = {"step": int(cells[0])}
+            for name, cell in zip(header[2:], cells[2:]):
+                m = re.fullmatch(r"(.+)::(.+)\[(REAL|INT|BOOL|STR)\]", name)
+                instance, variable, kind = m.groups()
+                row[f"{instance}.{variable}"] = cell if kind == "STR" else float(cell)
+            rows.append(row)
+    assert [r["step"] for r in rows] == list(range(len(rows)))
+    return rows
+
+
+def mismatches(ecos_rows: list[dict], rec, names=None) -> list[tuple]:
+    """(t, variable, ecos, engine) where ecos' CSV and the engine's record (one row per step from
+    t = 0) differ by more than the printing and RTOL_ECOS."""
+    columns = [c[0] for c in rec.columns]
+    bad = []
+    assert len(ecos_rows) == len(rec.rows), (len(ecos_rows), len(rec.rows))
+    for row, t, values in zip(ecos_rows, rec.times, rec.rows):
+        for name, value in zip(columns, values):
+            if name not in row or (names and name not in names) or isinstance(value, str):
+                continue
+            if not abs(row[name] - value) <= PRINTED + RTOL_ECOS * abs(value):
+                bad.append((t, name, row[name], value))
+    return bad
+
+
+def test_ecos_runs_an_exported_fmu_like_the_engine(ecos, fmu_dir, tmp_path):
+    """The J-T stage's FMU alone (its inputs at their start values: the 4 K station cools from
+    300 K through its switch), 20 steps of 1 s, against the engine running the native actor."""
+    cls = next(ep for ep in _MODELS if ep.name == "jt_stage").load()
+    path = fmu_cache(cls, fmu_dir)
+    h, steps = float(cls.default_step), 20
+    rows = run_ecos(ecos, path, steps * h, h, tmp_path)
+    system = System("the J-T stage alone")
+    starts = {v.name: v.start for v in cls.variables if v.causality == Causality.input}
+    system.add("instance", cls, step=h, **starts)  # ecos names an FMU's instance 'instance'
+    rec = system.run(steps * h, tolerance=None, iterate=False, ordering="jacobi", output_interval=h,
+                     dataset=False)
+    assert rows[-1]["instance.T"] < rows[0]["instance.T"] - 1e-3  # it moved: a real comparison
+    assert mismatches(rows, rec) == []
+
+
+SYSTEMS = {  # scenario, simulated time compared (s), the step of every actor (s)
+    "screw_brayton": (ROOT / "scenarios/screw_brayton_cooldown.toml", 2.0, 0.05),
+    "4k": (ROOT / "scenarios/4k_cooldown.toml", 60.0, 1.0),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SYSTEMS))
+def exported(request, tmp_path_factory, fmu_dir):
+    """(name, the scenario's system, its SSP, the engine's fixed explicit Jacobi run recorded every
+    step): the same comparison as ``cryocosim run SCENARIO --tolerance 0 --no-iterate``."""
+    path, stop, h = SYSTEMS[request.param]
+    tmp = tmp_path_factory.mktemp(request.param)
+    system, settings = scenario.load(path)
+    assert set(system.steps.values()) == {h}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryocosimWarning)  # events and adaptive steps are not carried
+        package = ssp.export_system(system, tmp / f"{request.param}.ssp", settings, stop_time=stop,
+                                    fmu_dir=fmu_dir)
+    rec = system.run(stop, tolerance=None, iterate=False, ordering="jacobi", output_interval=h, dataset=False)
+    return request.param, system, package, rec, stop, h
+
+
+def parameters(system) -> dict:
+    """``actor.parameter`` -> value of every parameter the scenario sets (the values an SSP carries)."""
+    return {f"{actor}.{name}": getattr(system.bus.actors[actor], name)
+            for actor, params in system.params.items() for name in params}
+
+
+def test_ecos_runs_the_exported_ssp_like_the_engine(exported, ecos, tmp_path):
+    name, system, package, rec, stop, h = exported
+    rows = run_ecos(ecos, package, stop, h, tmp_path, parameter_set=ssp.PARAMETER_SET)
+    # the parameter values reached every FMU (t = 0): numbers to the printed digits, strings exactly
+    carried = parameters(system)
+    assert carried and all(k in rows[0] for k in carried)
+    wrong = {k: (rows[0][k], v) for k, v in carried.items()
+             if not (rows[0][k] == v if isinstance(v, str) else abs(rows[0][k] - v) <= PRINTED + RTOL_ECOS * abs(v))}
+    assert wrong == {}
+    assert mismatches(rows, rec) == []
+
+
+# ==============================================================================================
+# 4. the exported SSPs' parameter values, applied by every master (ecos: above)
+# ==============================================================================================
+def test_every_master_applies_the_ssp_parameter_values(exported):
+    """libcosim (its default parameter set: each component's first) and this engine's reader
+    start from the scenario's parameter values; every set carries the one name ecos is given."""
+    from libcosimpy.CosimExecution import CosimExecution
+    from libcosimpy.CosimLogging import CosimLogLevel, log_output_level
+    from libcosimpy.CosimObserver import CosimObserver
+
+    name, system, package, rec, stop, h = exported
+    carried = parameters(system)
+    with zipfile.ZipFile(package) as zf:
+        sets = {ET.fromstring(zf.read(n)).get("name") for n in zf.namelist() if n.endswith(".ssv")}
+    assert sets == {ssp.PARAMETER_SET}
+
+    twin, _ = ssp.load(package)
+    assert {k: getattr(twin.bus.actors[k.split(".")[0]], k.split(".")[1]) for k in carried} == carried
+
+    log_output_level(CosimLogLevel.ERROR)
+    execution = CosimExecution.from_ssp_file(str(package))
+    observer = CosimObserver.create_last_value()
+    execution.add_observer(observer)
+    assert execution.step(1)
+    index = {info.name.decode(): info.index for info in execution.slave_infos()}
+    seen = {}
+    for key, value in carried.items():
+        actor, variable = key.split(".")
+        i = index[actor]
+        vr = {v.name.decode(): v.reference for v in execution.slave_variables(i)}[variable]
+        read = {float: observer.last_real_values, int: observer.last_integer_values,
+                bool: observer.last_boolean_values, str: observer.last_string_values}[type(value)]
+        got = read(i, [vr])[0]
+        seen[key] = got.decode() if isinstance(got, bytes) else got
+    del observer, execution
+    assert seen == carried  # exactly: the .ssv holds every double to the last bit
+
+
+# ==============================================================================================
+# 5. docs/fmi.md: the native masters' commands run as written
+# ==============================================================================================
+def test_docs_native_master_commands_run(tmp_path):
+    """The sh blocks of docs/fmi.md's "Running FMUs in a native master" run in order with bash
+    (but the pip install, done by the test extra), from a folder that holds the repository's
+    tests/ and scenarios/; the C master prints the output the page shows, ecos writes its CSVs."""
+    text = (ROOT / "docs" / "fmi.md").read_text()
+    section = text.split("## Running FMUs in a native master", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```sh\n(.*?)^```", section, re.M | re.S)
+    shown = re.findall(r"^```text\n(.*?)^```", section, re.M | re.S)[0]
+    assert len(blocks) == 3
+    for name in ("tests", "scenarios"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    outputs = []
+    for block in blocks:
+        script = "\n".join(line for line in block.splitlines() if not line.startswith("python -m pip install"))
+        out = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=600)
+        assert out.returncode == 0, f"{script}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+        outputs.append(out.stdout)
+    assert [line for line in outputs[1].splitlines() if line.startswith("OUT ")] == shown.splitlines()
+    for csv_name, steps in (("JTStage.csv", 20), ("cooldown.csv", 100)):
+        lines = (tmp_path / csv_name).read_text().splitlines()
+        assert lines[0].startswith("iterations, time") and len(lines) == 1 + steps + 1, (csv_name, len(lines))
