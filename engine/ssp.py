@@ -809,7 +809,9 @@ class _Reader:
             typ = next((x for x in c if _local(x.tag) in ("Real", "Integer", "Boolean", "String", "Enumeration", "Binary")), None)
             if typ is not None:
                 t = _local(typ.tag)
-                if t != sv.type:
+                # an Integer connector on an Enumeration: the same FMI 2.0 values (what an export
+                # writes, and what masters without enumeration types write)
+                if t != sv.type and not (t == "Integer" and sv.type == "Enumeration"):
                     raise doc.error(c, f"type {t} but FMU variable {cname!r} is {sv.type}", what)
                 if t == "Real" and typ.get("unit") is not None:
                     cu = _resolve_unit(doc, typ, typ.get("unit"), [self.units], what)

@@ -621,6 +621,12 @@ def test_ssd_connector_unit_applies_to_a_unitless_fmu_variable(tmp_path):
     written = {c.get("name"): c.find(f"{{{NSD}}}Connectors/{{{NSD}}}Connector[@name='level']")[0].get("unit")
                for c in root.iter(f"{{{NSD}}}Component")}
     assert written == {"a": "K", "b": "kW", "c": None}
+    # and read back (its Enumeration connectors, mode_in, are written as ssc:Integer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryocosimWarning)
+        twin, _ = ssp.load(again)
+    assert {n: a.variable_map()["level"].unit for n, a in twin.bus.actors.items()} == units
+    assert {n: a.variable_map()["mode_in"].type for n, a in twin.bus.actors.items()} == {"a": int, "b": int, "c": int}
     # a unit the engine cannot write as a unit string (0.5 K named 'halfK'): said, and left out
     odd = CFMU_SSD.replace('unit="kW"', 'unit="halfK"').replace(
         "</ssd:Units>", '  <ssc:Unit name="halfK"><ssc:BaseUnit K="1" factor="0.5"/></ssc:Unit>\n  </ssd:Units>')
