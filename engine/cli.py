@@ -59,14 +59,19 @@ def _load_system(args, command: str):
     overrides = _parse_sets(getattr(args, "set", None))
     step = getattr(args, "step", None)
     if ssp.is_ssp(args.scenario):
+        from . import trust
+
         default_step = check_step(step, "--step") if step is not None else None
-        return ssp.load(args.scenario, overrides, "--set", default_step=default_step)
+        system, settings = ssp.load(args.scenario, overrides, "--set", default_step=default_step)
+        trust.announce(trust.fmus_of(system), f"{command} {args.scenario}")  # before any FMU runs
+        return system, settings
     if step is not None:
         raise ConfigurationError(f"--step applies to SSP systems only ({command} {args.scenario}: "
                                  "a scenario gives every actor's step)")
     from . import scenario
 
-    return scenario.load(args.scenario, overrides, "--set")
+    # external model modules and FMUs named in one line before any of them is imported
+    return scenario.load(args.scenario, overrides, "--set", announce=f"{command} {args.scenario}")
 
 
 def _result_stem(path: str) -> str:
@@ -180,7 +185,7 @@ def _cmd_validate(args) -> int:
             if ssp.is_ssp(path):  # FMUs read (modelDescription), not instantiated
                 system, _settings = ssp.load(path)
             else:
-                system, _settings = scenario.validate(path)
+                system, _settings = scenario.validate(path, trust=args.trust)
         except CryocosimError as exc:
             _error(exc)
             status = max(status, exc.exit_status)
@@ -282,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=_cmd_sweep)
     v = sub.add_parser("validate", help="check scenario files (or SSP systems) without running them")
     v.add_argument("scenario", nargs="+")
+    v.add_argument("--trust", action="store_true",
+                   help="import the model modules a scenario names outside the registered models, to check "
+                        "their declarations (without it, validate executes no such code and refuses them)")
     v.set_defaults(func=_cmd_validate)
     d = sub.add_parser("describe", help="list a model's variables (no model: list the models)")
     d.add_argument("model", nargs="?")
@@ -328,8 +336,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     default_show = warnings.showwarning
 
+    from .trust import ExternalCodeNotice
+
     def show(message, category, *rest, **kw):
-        if issubclass(category, CryocosimWarning):
+        if issubclass(category, ExternalCodeNotice):
+            print(f"cryocosim: {message}", file=sys.stderr, flush=True)
+        elif issubclass(category, CryocosimWarning):
             _show_warning(message, category, *rest, **kw)
         else:
             default_show(message, category, *rest, **kw)
@@ -344,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     except CryocosimError as exc:
         _error(exc)
         return exc.exit_status
+    except OSError as exc:  # a path the checks did not foresee (too long, a loop of links...): one line
+        where = f"'{exc.filename}': " if exc.filename else ""
+        _error(f"{where}{exc.strerror or exc}")
+        return 2
     except KeyboardInterrupt:
         print("cryocosim: interrupted", file=sys.stderr)
         return 130

@@ -29,12 +29,15 @@ failure.  A relative ``.fmu`` model path is taken relative to the scenario file'
 from __future__ import annotations
 
 import math
+import os
+import stat
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import trust as trust_rules
 from .checks import (RESOLUTION, check_run_length, check_step, check_time, describe, locate_setup_error,
                      parameter_message)
 from .errors import ConfigurationError, ConnectionError_, CryocosimError
@@ -267,32 +270,71 @@ def check_document(data: Any, source: str, complete: bool = True) -> None:
 
 # -- reading -------------------------------------------------------------------------------------
 def load(path: str | Path, overrides: dict[str, Any] | None = None,
-         override_label: str = "override") -> tuple[System, RunSettings]:
+         override_label: str = "override", *, trust: bool = True,
+         announce: str | None = None) -> tuple[System, RunSettings]:
     """Read and validate a scenario file; return the built system and its run settings.
 
     ``overrides``: ``{"actor.parameter": value}`` applied last; errors in them are reported as
     ``"<override_label> 'actor.parameter'"`` (the command line passes ``"--set"``).
+    ``trust=False``: a model from a module outside the registered models is refused instead of
+    imported (:mod:`cryocosim.trust`); ``announce`` (what is done, ``"run s.toml"``): one
+    :class:`~cryocosim.trust.ExternalCodeNotice` names the external code (modules, FMUs) before any
+    of it is imported.
     """
     path = Path(path)
     text = _read_text(path, str(path))
     data = _read_toml(path, text)
+    if announce or not trust:
+        check_document(data, str(path))
+        codes = trust_rules.external_code(data, str(path))
+        if not trust:
+            trust_rules.refuse_untrusted(codes, str(path))
+        if announce:
+            trust_rules.announce(codes, announce)
     return build(data, str(path), text, overrides, override_label)
 
 
 def validate(path: str | Path, overrides: dict[str, Any] | None = None,
-             override_label: str = "override") -> tuple[System, RunSettings]:
+             override_label: str = "override", *, trust: bool = True) -> tuple[System, RunSettings]:
     """:func:`load` a scenario, then set its native actors up (:func:`setup_actors`): everything
-    short of running it."""
-    system, settings = load(path, overrides, override_label)
+    short of running it.  ``trust=False`` (``cryocosim validate`` without ``--trust``): a model
+    module outside the registered models is refused, not imported."""
+    system, settings = load(path, overrides, override_label, trust=trust)
     setup_actors(system)
     return system, settings
 
 
+#: the largest scenario file read (bytes): a hand-written TOML scenario is a few kilobytes
+MAX_SCENARIO_BYTES = 4 * 1024 * 1024
+
+
 def _read_text(path: Path, where: str) -> str:
+    """A scenario file's text: a regular file (not a device, a pipe or a folder) of at most
+    :data:`MAX_SCENARIO_BYTES`, in UTF-8."""
     try:
-        return path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a named pipe does not wait for a writer
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise ConfigurationError(f"{where}: cannot read scenario: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise ConfigurationError(f"{where}: cannot read scenario: {kind}")
+        if st.st_size > MAX_SCENARIO_BYTES:
+            raise ConfigurationError(f"{where}: cannot read scenario: {st.st_size:,} bytes, more than a "
+                                     f"scenario file's {MAX_SCENARIO_BYTES // 2**20} MiB")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(MAX_SCENARIO_BYTES + 1)
+    except OSError as exc:
+        raise ConfigurationError(f"{where}: cannot read scenario: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_SCENARIO_BYTES:  # it grew while read
+        raise ConfigurationError(f"{where}: cannot read scenario: more than a scenario file's "
+                                 f"{MAX_SCENARIO_BYTES // 2**20} MiB")
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigurationError(f"{where}: not a UTF-8 text file (byte {exc.start})") from None
 

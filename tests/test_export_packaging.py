@@ -34,6 +34,7 @@ import cryocosim
 from cryocosim import cli
 from cryocosim.errors import ConfigurationError
 from cryocosim.fmi import export
+from cli_output import errors_only
 from cryocosim.fmi.export import export_fmu, fmu_cache, fmu_digest, requirements, source_hash
 from cryocosim.fmus.motor import Motor
 
@@ -241,7 +242,7 @@ def test_the_commands_refuse_an_output_folder_inside_the_package(tmp_path, capsy
     try:
         for argv, out, folder in runs:
             assert cli.main(argv) == 2
-            err = [line for line in capsys.readouterr().err.splitlines()
+            err = [line for line in errors_only(capsys.readouterr().err).splitlines()
                    if not line.startswith("cryocosim: warning:")]
             assert err == [f"cryocosim: error: cannot export FMUs into '{out}': it is inside '{folder}', "
                            "whose sources the FMUs ship; choose a folder outside it (e.g. build/fmus)"]
