@@ -133,9 +133,9 @@ def _cmd_run(args) -> int:
 
 def _cmd_sweep(args) -> int:
     from .checks import check_output_path
-    from .sweep import SweepFailures, failures, load_spec, run_sweep
+    from .sweep import SweepFailures, check_workers, failures, load_spec, run_sweep
 
-    spec = load_spec(args.spec)
+    spec = load_spec(args.spec, import_function=False)   # its function located; none of its code runs yet
     if args.output:
         output, where = args.output, "-o/--output"
     elif spec.output:
@@ -150,7 +150,10 @@ def _cmd_sweep(args) -> int:
         workers = _number(args.workers, "--workers")
         if workers < 1 or workers != int(workers):
             raise ConfigurationError(f"--workers must be a whole number >= 1, got {args.workers!r}")
-        workers = int(workers)
+        workers = check_workers(int(workers), "--workers")
+    if spec.function is not None and spec.function.external:   # said before any of its code runs
+        print(f"cryocosim: sweep {args.spec} runs {spec.function.describe()}", file=sys.stderr, flush=True)
+    spec.load_function()
     try:
         ds = run_sweep(spec, output, scheduler=args.scheduler, workers=workers, progress=not args.quiet,
                        retry_failed=args.retry_failed)
@@ -177,13 +180,16 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from . import scenario, ssp
+    from . import scenario, ssp, sweep
 
     status = 0
     for path in args.scenario:
         try:
             if ssp.is_ssp(path):  # FMUs read (modelDescription), not instantiated
                 system, _settings = ssp.load(path)
+            elif sweep.is_spec(path):  # checked completely: no point computed, no code of its function run
+                print(f"{path}: {sweep.validate_spec(path)}", flush=True)
+                continue
             else:
                 system, _settings = scenario.validate(path, trust=args.trust)
         except CryocosimError as exc:

@@ -37,7 +37,14 @@ A sweep spec is a TOML file::
 
 A **function** sweep calls the function with keyword arguments (parameters, constants, derived
 values and the solved variable); its outputs are keys of the dict it returns (a number is the
-output ``value``) or arithmetic over them.  A **scenario** sweep runs the scenario (as
+output ``value``) or arithmetic over them.  The function is one of (never a callable of the
+standard library): an entry point of the group ``cryocosim.sweep_functions`` (``function =
+"NAME"``), a function of a module on the path outside the standard library
+(``"package.module:function"``), or of a Python file in the spec's folder or below
+(``"file.py:function"``).  It is found without running any of its code (a module through the
+import system's finders, not by importing its parent packages); ``cryocosim validate`` runs none
+of it, and ``cryocosim sweep`` names code from outside cryocosim in one line before importing it
+(after checking the output path).  A **scenario** sweep runs the scenario (as
 ``cryocosim run --set actor.parameter=value``) for each point, without a result file, and
 reduces its recorded variables.  Expressions are arithmetic (``+ - * / ** %``), numbers, names,
 ``pi``, ``inf`` and ``sqrt exp log log10 sin cos tan asin acos atan atan2 hypot abs min max``.
@@ -60,8 +67,17 @@ computes only what is missing (a grid that is refined reuses the points it share
 points are kept with their error; ``retry_failed=True`` computes them again.
 
 Bad input is a :class:`SweepError` (a :class:`ConfigurationError`, exit status 2) with a
-one-line message naming the spec file, the table and the key.  Dask is imported only when a
-sweep runs.
+one-line message naming the spec file, the table and the key, found before any point runs: the
+scenario's variables, its run length and output interval (as ``cryocosim run`` checks them), the
+times of ``at()``; and bounds far beyond any real sweep: :data:`MAX_POINTS` points,
+:data:`MAX_WORKERS_PER_CORE` local workers per usable core, expressions of at most
+:data:`MAX_EXPR_CHARS` characters and :data:`MAX_EXPR_DEPTH` deep, numbers within a double's range
+(``10**10**10`` is refused, not computed), :data:`MAX_POINT_VALUES` recorded values per scenario
+point.  An output a function's first result does not hold stops the sweep there (exit 2).  A
+write error (a full disk) stops the sweep with one line naming the file and the cause
+(:class:`SweepWriteError`, exit 1): no temporary file is left, the finished points stay in
+``<output>.parts/`` for the rerun, and the result file is written whole or not at all.  Dask is
+imported only when a sweep runs.
 """
 from __future__ import annotations
 
@@ -88,7 +104,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from . import __version__
-from .checks import check_output_path, check_time, describe
+from .checks import RESOLUTION, check_output_path, check_run_length, check_time, describe
 from .scenario import _kind
 from .errors import ConfigurationError, CryocosimError
 from .units import UnitError, parse_quantity, parse_unit
@@ -96,14 +112,41 @@ from .units import UnitError, parse_quantity, parse_unit
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["run_sweep", "load_spec", "SweepSpec", "SweepError", "SweepFailures", "default_workers"]
+__all__ = ["run_sweep", "load_spec", "validate_spec", "is_spec", "SweepSpec", "FunctionSource", "SweepError",
+           "SweepFailures", "SweepWriteError", "default_workers", "check_workers"]
 
 _TOP = {"name", "description", "function", "scenario", "stop_time", "output_interval", "batch_size", "output",
         "parameters", "constants", "derived", "solve", "outputs"}
+#: top-level keys only a sweep spec has (a scenario file's [scenario] is a table, a spec's a string)
+_SPEC_ONLY = {"function", "parameters", "constants", "derived", "solve", "outputs", "batch_size"}
 _RESERVED = {"status", "error", "warning", "point_time", "point_cpu_time", "evaluations"}
 _SOLVE_KEYS = {"residual", "bracket", "scale", "expand", "factor", "xtol", "rtol", "maxiter"}
 #: seconds to wait for an existing scheduler (``scheduler=ADDRESS``) to answer
 CONNECT_TIMEOUT = 10.0
+
+# Bounds on what a spec or an option may ask, far beyond any real sweep; beyond them a spec is
+# refused before anything runs (the bound is in the message).
+#: points of a sweep (the Fig. 11 map has 1600; its points, kept and assembled in this process,
+#: take memory in proportion)
+MAX_POINTS = 1_000_000
+#: local cluster processes per usable core (more only take turns on the cores, each holding an
+#: interpreter of its own)
+MAX_WORKERS_PER_CORE = 16
+#: characters and nesting depth of an expression (operations and calls: a sum of n terms is n
+#: deep)
+MAX_EXPR_CHARS = 10_000
+MAX_EXPR_DEPTH = 100
+#: a whole-number power is computed while its result fits a double: at most this many bits
+_MAX_INT_BITS = 1024
+#: recorded values (samples x variables) of one scenario point, held in memory by its worker
+MAX_POINT_VALUES = 10_000_000
+#: [solve]: widenings of the bracket and iterations of Brent's method
+MAX_EXPAND = 100
+MAX_ITER = 10_000
+#: the largest spec (or scenario of a spec) read, in bytes
+MAX_SPEC_BYTES = 16 * 1024 * 1024
+#: the group of entry points that register sweep functions (``function = "NAME"``)
+ENTRY_POINT_GROUP = "cryocosim.sweep_functions"
 
 
 class SweepError(ConfigurationError):
@@ -114,12 +157,31 @@ class SweepFailures(CryocosimError):
     """Raised by the command line after writing a result in which some points failed (exit 1)."""
 
 
+class SweepWriteError(CryocosimError):
+    """A file of the sweep could not be written (a full disk): the sweep stopped (exit 1); the
+    points finished before are in ``<output>.parts/`` and a rerun computes only the others."""
+
+
 def default_workers() -> int:
     """Usable cores of this process (its CPU affinity), the local cluster's default size."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+def check_workers(workers: Any, where: str = "workers") -> int:
+    """The size of a new local cluster: a whole number from 1 to :data:`MAX_WORKERS_PER_CORE`
+    times the usable cores."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise SweepError(f"{where} must be a whole number >= 1, got {describe(workers)}")
+    cores = default_workers()
+    limit = MAX_WORKERS_PER_CORE * cores
+    if workers > limit:
+        raise SweepError(f"{where} {workers}: a local cluster here has at most {limit} worker processes "
+                         f"({MAX_WORKERS_PER_CORE} per usable core, {cores} cores: more only take turns on "
+                         f"the cores); use --scheduler for a larger cluster")
+    return workers
 
 
 # ================================================================================================
@@ -129,8 +191,62 @@ class _PointError(Exception):
     """A point that cannot be computed (an unknown name, no root in the bracket, ...)."""
 
 
+class _UnknownName(_PointError):
+    """An expression names a value the point's namespace does not hold."""
+
+    def __init__(self, name: str, text: str, where: str):
+        super().__init__(f"unknown name '{name}' in {text!r}")
+        self.name, self.where = name, where
+
+
+def _integral(x) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _pow(a, b):
+    """``a ** b``; whole numbers stay whole while the result fits a double, beyond it (``10**10**10``
+    would take hours and all memory) the power is an error, as it is for floats."""
+    if _integral(a) and _integral(b):
+        a, b = int(a), int(b)
+        if b > 0 and abs(a) > 1 and b * math.log2(abs(a)) > _MAX_INT_BITS:
+            raise OverflowError(f"{a} ** {b} is beyond the range of a double (about 1.8e308)")
+    return operator.pow(a, b)
+
+
+def _finite(x) -> bool:
+    if _integral(x):
+        return int(x).bit_length() <= _MAX_INT_BITS
+    try:
+        return bool(np.all(np.isfinite(x)))
+    except TypeError:
+        return False
+
+
+class _Const:
+    """A compiled constant (numbers and the operations on them, done once when read)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self, ns):
+        return self.value
+
+
+def _depth(tree: ast.AST) -> int:
+    """Nesting depth of an expression: the most values (names, numbers, operations, calls) on a
+    path from the top to a leaf (``a + b + c`` is 3 deep); without recursion, as the tree may be
+    deep."""
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        node, d = stack.pop()
+        d += isinstance(node, ast.expr)
+        deepest = max(deepest, d)
+        stack.extend((child, d) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv, ast.Pow: operator.pow, ast.Mod: operator.mod,
+           ast.Div: operator.truediv, ast.Pow: _pow, ast.Mod: operator.mod,
            ast.FloorDiv: operator.floordiv}
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 _FUNCS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "log10": np.log10, "sin": np.sin,
@@ -166,10 +282,20 @@ class Expr:
         self.text, self.where = text, where
         self.names: set[str] = set()
         self.series: list[str] = []          # dotted names directly under a reduction or alone
+        self.times: list[float] = []         # the times of at(...)
+        if len(text) > MAX_EXPR_CHARS:
+            raise self._bad(f"{len(text)} characters; an expression has at most {MAX_EXPR_CHARS}")
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
             raise SweepError(f"{where}: cannot read expression {describe(text)}: {exc.msg}") from None
+        except (ValueError, RecursionError, MemoryError) as exc:   # NUL bytes, nesting
+            raise SweepError(f"{where}: cannot read expression {describe(text)}: "
+                             f"{' '.join(str(exc).split()) or type(exc).__name__}") from None
+        depth = _depth(tree.body)
+        if depth > MAX_EXPR_DEPTH:
+            raise self._bad(f"nested {depth} deep (operations and calls: a sum of n terms is n deep); an "
+                            f"expression is at most {MAX_EXPR_DEPTH} deep")
         self._f = self._compile(tree.body)
         top = tree.body
         if isinstance(top, ast.Call) and isinstance(top.func, ast.Name) and top.func.id in _REDUCTIONS \
@@ -189,16 +315,16 @@ class Expr:
                 and not isinstance(node.value, bool)):
             raise self._bad(f"{what} must be a time such as '10 min'")
         try:
-            return parse_quantity(node.value, "s")
-        except UnitError as exc:
-            raise self._bad(f"{what}: {exc}") from None
+            return check_time(node.value, what, positive=what == "last")
+        except ConfigurationError as exc:
+            raise self._bad(str(exc)) from None
 
     def _compile(self, node: ast.AST) -> Callable[[dict], Any]:
         name = _dotted(node)
         if name is not None:
             self.names.add(name)
             const = _CONSTANTS.get(name)
-            text = self.text
+            text, where = self.text, self.where
 
             def lookup(ns, name=name, const=const, text=text):
                 try:
@@ -206,18 +332,23 @@ class Expr:
                 except KeyError:
                     if const is not None:
                         return const
-                    raise _PointError(f"unknown name '{name}' in {text!r}") from None
+                    raise _UnknownName(name, text, where) from None
             return lookup
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self._bad(f"{describe(node.value)} is not a number")
-            value = node.value
-            return lambda ns: value
+            return self._const(node.value, node)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             op, a, b = _BINOPS[type(node.op)], self._compile(node.left), self._compile(node.right)
+            if isinstance(a, _Const) and isinstance(b, _Const):
+                return self._fold(op, [a, b], node)
+            if isinstance(b, _Const) and b.value == 0 and op in (operator.truediv, operator.floordiv, operator.mod):
+                raise self._bad(f"{self._src(node)}division by zero")
             return lambda ns: op(a(ns), b(ns))
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
             op, a = _UNARY[type(node.op)], self._compile(node.operand)
+            if isinstance(a, _Const):
+                return self._fold(op, [a], node)
             return lambda ns: op(a(ns))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             fn = node.func.id
@@ -239,6 +370,8 @@ class Expr:
                 if node.keywords:
                     raise self._bad(f"{fn}() takes no keywords")
                 f, args = _FUNCS[fn], [self._compile(a) for a in node.args]
+                if all(isinstance(g, _Const) for g in args):
+                    return self._fold(f, args, node)
                 return lambda ns: f(*[g(ns) for g in args])
             raise self._bad(f"unknown function '{fn}' (known: {', '.join(sorted([*_FUNCS, *_REDUCTIONS]))})")
         if isinstance(node, ast.Call):
@@ -247,12 +380,35 @@ class Expr:
         raise self._bad(f"only arithmetic, numbers, names and function calls are allowed "
                         f"(found {type(node).__name__})")
 
+    def _src(self, node: ast.AST) -> str:
+        """``"'2**x': "`` for a part of the expression, ``""`` for the whole."""
+        seg = ast.get_source_segment(self.text.strip(), node) or ""
+        return "" if seg == self.text.strip() else f"{describe(seg, 40)}: "
+
+    def _const(self, value, node: ast.AST) -> _Const:
+        if not _finite(value):
+            raise self._bad(f"{self._src(node)}gives {'a number too large' if _integral(value) else describe(value)} "
+                            f"(beyond the range of a double, about 1.8e308)")
+        return _Const(value)
+
+    def _fold(self, op, args: list[_Const], node: ast.AST) -> _Const:
+        """An operation on constants, done now: an overflow or a division by zero is an error of
+        the spec, not of every point."""
+        try:
+            with np.errstate(all="raise"):
+                value = op(*[a.value for a in args])
+        except (ArithmeticError, ValueError, FloatingPointError, TypeError) as exc:
+            raise self._bad(f"{self._src(node)}{_one_line(exc)}") from None
+        return self._const(value, node)
+
     def _reduction(self, fn: str, node: ast.Call):
         want = 2 if fn == "at" else 1
         if len(node.args) != want:
             raise self._bad(f"{fn}() takes {'a variable and a time' if fn == 'at' else 'one variable'}")
         arg = self._compile(node.args[0])
         t_at = self._time_arg(node.args[1], "at(): the time") if fn == "at" else None
+        if t_at is not None:
+            self.times.append(t_at)
         last = None
         for kw in node.keywords:
             if kw.arg != "last" or fn in ("at", "initial", "final"):
@@ -346,9 +502,34 @@ class SweepSpec:
     stop_time: float | None = None
     batch_size: int | None = None
     output: str | None = None
+    output_interval: float | None = None
     #: what the workers need: plain data, no objects (sent with every task)
     definition: dict = field(default_factory=dict)
     digest: str = ""
+    #: a function sweep's function: where it is (found without running it), and whether it
+    #: was imported (:meth:`load_function`)
+    function: FunctionSource | None = None
+    function_loaded: bool = False
+
+    def load_function(self) -> None:
+        """Import a function sweep's function (this runs its module's code) and check that it
+        takes the spec's arguments.  Nothing for a scenario sweep, or if done."""
+        if self.function is None or self.function_loaded:
+            return
+        where = f"{self.source}: key 'function'"
+        try:
+            fn = _import_function(self.function.ref)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise SweepError(f"{where}: cannot load {describe(self.target)}: {_one_line(exc)}") from None
+        except Exception as exc:  # noqa: BLE001 - a module that fails on import
+            raise SweepError(f"{where}: importing {describe(self.target)} failed: {_one_line(exc)}") from None
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            sig = None
+        if sig is not None:
+            _check_arguments(self, [(n, p.kind, p.default is not p.empty) for n, p in sig.parameters.items()])
+        self.function_loaded = True
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -404,6 +585,34 @@ def _flatten(table: dict, where: str, scenario: bool, leaf_table_keys: set | Non
     return flat
 
 
+def _read_text(path: Path, where: str, what: str) -> str:
+    """The UTF-8 text of a regular file of at most :data:`MAX_SPEC_BYTES` (a folder, a device or
+    a pipe is refused, not read for ever)."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)   # a named pipe: no wait for a writer
+    except OSError as exc:
+        raise SweepError(f"{where}: cannot read {what}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SweepError(f"{where}: cannot read {what}: "
+                             f"{'a folder' if stat.S_ISDIR(st.st_mode) else 'not a regular file'}")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise SweepError(f"{where}: cannot read {what}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SweepError(f"{where}: cannot read {what}: more than {MAX_SPEC_BYTES // 2**20} MiB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SweepError(f"{where}: {what} is not a UTF-8 text file (byte {exc.start})") from None
+
+
 def _sha_file(path: str | None) -> str:
     if not path:
         return ""
@@ -413,27 +622,135 @@ def _sha_file(path: str | None) -> str:
         return ""
 
 
-def _resolve_function(ref: str, base: Path | None):
-    """``"package.module:name"`` or ``"file.py:name"`` (relative to ``base``) -> (callable, path
-    of its source file, the reference workers resolve)."""
-    mod_name, colon, attr = ref.partition(":")
-    if not (colon and mod_name and attr):
-        raise ValueError(f"must read 'package.module:function' or 'file.py:function', got {ref!r}")
-    if mod_name.endswith(".py"):
-        path = Path(mod_name)
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        path = path.resolve()
-        module = _load_file_module(str(path))
-        ref = f"{path}:{attr}"
-    else:
-        module = importlib.import_module(mod_name)
-    obj = module
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    if not callable(obj):
-        raise ValueError(f"'{attr}' of '{mod_name}' is not callable")
-    return obj, getattr(module, "__file__", None), ref
+# -- which code a sweep runs ------------------------------------------------------------------
+_FUNCTION_RULE = (f"a sweep function is an entry point of group '{ENTRY_POINT_GROUP}' (function = \"NAME\"), "
+                  "a function of a module on the path outside the standard library "
+                  "(\"package.module:function\") or of a Python file in the spec's folder (\"file.py:function\")")
+
+
+@dataclass
+class FunctionSource:
+    """Where a sweep function comes from, found without running any of its code."""
+
+    kind: str                 # "entry point", "module" or "file"
+    module: str               # the module's name, or the file's absolute path
+    attr: str                 # the function's name in it (dotted: a class's attribute)
+    origin: str | None        # its source file
+    entry_point: str = ""     # "NAME = module:attr" of an entry point
+
+    @property
+    def ref(self) -> str:
+        """What the workers import: ``module:attr`` or ``/abs/file.py:attr``."""
+        return f"{self.module}:{self.attr}"
+
+    @property
+    def external(self) -> bool:
+        """Code from outside cryocosim."""
+        return self.kind == "file" or not (self.module == "cryocosim" or self.module.startswith("cryocosim."))
+
+    def describe(self) -> str:
+        if self.kind == "file":
+            return f"function '{self.attr}' of the file {self.module}"
+        where = f"module '{self.module}'" + (f" ({self.origin})" if self.origin else "")
+        head = f"entry point {self.entry_point}: " if self.kind == "entry point" else ""
+        return f"{head}function '{self.attr}' of {where}"
+
+
+def _stdlib_name(module: str) -> bool:
+    top = module.partition(".")[0]
+    return top in sys.stdlib_module_names or top in sys.builtin_module_names or top == "__main__"
+
+
+def _in_stdlib(path: str | Path) -> bool:
+    import sysconfig
+
+    p = Path(path).resolve()
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    return p.is_relative_to(stdlib) and not {"site-packages", "dist-packages"} & set(p.parts)
+
+
+def _find_module(name: str):
+    """The module spec of ``name`` without importing anything (``importlib.util.find_spec`` of a
+    submodule imports its parent packages, running their code): each level is asked of the
+    import system's finders with the parent's search locations."""
+    parts = name.split(".")
+    try:
+        spec = importlib.util.find_spec(parts[0])   # a top-level name: found, not imported
+        for i in range(1, len(parts)):
+            if spec is None or not spec.submodule_search_locations:
+                return None
+            full = ".".join(parts[: i + 1])
+            loaded = sys.modules.get(full)
+            if loaded is not None:
+                spec = loaded.__spec__
+                continue
+            locations, spec = list(spec.submodule_search_locations), None
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None)
+                spec = find(full, locations) if find is not None else None
+                if spec is not None:
+                    break
+    except (ImportError, ValueError, AttributeError, TypeError):
+        return None
+    return spec
+
+
+def _locate_function(ref: str, base: Path, where: str) -> FunctionSource:
+    """Find the function ``ref`` names (``"NAME"``: an entry point; ``"package.module:function"``;
+    ``"file.py:function"`` in ``base``, the spec's folder) by the rule :data:`_FUNCTION_RULE`,
+    without importing or running anything."""
+    ref = ref.strip()
+    if ":" not in ref:
+        return _locate_entry_point(ref, base, where)
+    mod, _, attr = ref.rpartition(":")
+    if not (mod and attr and all(part.isidentifier() for part in attr.split("."))):
+        raise SweepError(f"{where}: {describe(ref)} must read \"package.module:function\", \"file.py:function\" "
+                         f"or the name of a registered sweep function")
+    if mod.endswith(".py") or "/" in mod or os.sep in mod:
+        path = Path(mod)
+        path = (path if path.is_absolute() else base / path).resolve()
+        if not path.is_relative_to(base.resolve()):
+            raise SweepError(f"{where}: '{mod}' is not in the spec's folder '{base}'; {_FUNCTION_RULE}")
+        if path.suffix != ".py" or not path.is_file():
+            raise SweepError(f"{where}: no Python file '{path}'")
+        if _in_stdlib(path):
+            raise SweepError(f"{where}: '{path}' is part of the standard library; {_FUNCTION_RULE}")
+        return FunctionSource("file", str(path), attr, str(path))
+    return _locate_module(mod, attr, where)
+
+
+def _locate_module(mod: str, attr: str, where: str) -> FunctionSource:
+    if not all(part.isidentifier() for part in mod.split(".")):
+        raise SweepError(f"{where}: {describe(mod)} is not a module name")
+    if _stdlib_name(mod):
+        raise SweepError(f"{where}: '{mod}' is a module of the standard library; {_FUNCTION_RULE}")
+    spec = _find_module(mod)
+    if spec is None:
+        raise SweepError(f"{where}: no module '{mod}' on the path (sys.path)")
+    origin = spec.origin if spec.has_location else None
+    if origin and _in_stdlib(origin):
+        raise SweepError(f"{where}: '{mod}' ({origin}) is part of the standard library; {_FUNCTION_RULE}")
+    return FunctionSource("module", mod, attr, origin)
+
+
+def _locate_entry_point(name: str, base: Path, where: str) -> FunctionSource:
+    from importlib.metadata import entry_points
+
+    found = list(entry_points(group=ENTRY_POINT_GROUP, name=name)) if name else []
+    if not found:
+        known = sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+        raise SweepError(f"{where}: {describe(name)} is not a registered sweep function (entry points of group "
+                         f"'{ENTRY_POINT_GROUP}': {', '.join(known) or 'none'}); write \"package.module:function\" "
+                         f"or \"file.py:function\"")
+    ep = found[0]
+    mod, _, attr = ep.value.partition(":")
+    attr = attr.strip()
+    here = f"{where}: entry point '{name}' = '{ep.value}'"
+    if not (attr and all(part.isidentifier() for part in attr.split("."))):
+        raise SweepError(f"{here} must read \"package.module:function\"")
+    src = _locate_module(mod.strip(), attr, here)
+    src.kind, src.entry_point = "entry point", f"'{name}' = '{ep.value}'"
+    return src
 
 
 _FILE_MODULES: dict[str, Any] = {}
@@ -448,37 +765,134 @@ def _load_file_module(path: str):
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
         _FILE_MODULES[path] = module
     return module
 
 
+def _import_function(ref: str):
+    """Import ``module:attr`` or ``/abs/file.py:attr`` (located by :func:`_locate_function`: this
+    runs the module's code) and return the function; a callable of the standard library (such as
+    a module's ``from os import system``) is refused."""
+    mod, _, attr = ref.rpartition(":")
+    module = _load_file_module(mod) if mod.endswith(".py") else importlib.import_module(mod)
+    obj = module
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+        if inspect.ismodule(obj):
+            raise ValueError(f"'{part}' is a module: name it before the ':'")
+    if not callable(obj):
+        raise ValueError(f"'{attr}' of '{mod}' is not callable")
+    owner = getattr(obj, "__module__", None) or mod
+    if not isinstance(owner, str) or _stdlib_name(owner):
+        raise ValueError(f"'{attr}' of '{mod}' is {owner}.{getattr(obj, '__name__', attr)} of the "
+                         f"standard library; {_FUNCTION_RULE}")
+    return obj
+
+
+_ABSENT = object()
+
+
+def _static_parameters(origin: str | None, attr: str):
+    """The arguments of ``def attr(...)`` read from the source file without running it:
+    [(name, inspect.Parameter kind, has a default)]; :data:`_ABSENT` if the file surely does not
+    define ``attr``; None when it cannot be told (``attr`` bound otherwise than once by an
+    undecorated ``def`` at the top level: a decorator may change the arguments)."""
+    if not origin or not origin.endswith(".py"):
+        return None
+    top = attr.partition(".")[0]
+    try:
+        tree = ast.parse(Path(origin).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    bindings, dynamic = [], False
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in (top, "__getattr__"):
+            bindings.append(node)
+        elif isinstance(node, ast.Name) and node.id == top and isinstance(node.ctx, ast.Store):
+            bindings.append(node)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                a.name == "*" or (a.asname or a.name.partition(".")[0]) == top for a in node.names):
+            bindings.append(node)
+        elif isinstance(node, ast.Name) and node.id in ("globals", "vars", "setattr", "exec", "eval", "__dict__"):
+            dynamic = True
+        elif isinstance(node, ast.Attribute) and node.attr in ("__dict__", "__getattr__"):
+            dynamic = True
+    if not bindings:
+        return None if dynamic or Path(origin).name == "__init__.py" else _ABSENT
+    fn = bindings[0]
+    if len(bindings) != 1 or "." in attr or fn not in tree.body \
+            or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fn.decorator_list:
+        return None
+    P = inspect.Parameter
+    a = fn.args
+    positional = [(x.arg, P.POSITIONAL_ONLY) for x in a.posonlyargs] + [(x.arg, P.POSITIONAL_OR_KEYWORD) for x in a.args]
+    first_default = len(positional) - len(a.defaults)
+    out = [(n, k, i >= first_default) for i, (n, k) in enumerate(positional)]
+    if a.vararg:
+        out.append((a.vararg.arg, P.VAR_POSITIONAL, True))
+    out += [(x.arg, P.KEYWORD_ONLY, d is not None) for x, d in zip(a.kwonlyargs, a.kw_defaults)]
+    if a.kwarg:
+        out.append((a.kwarg.arg, P.VAR_KEYWORD, True))
+    return out
+
+
 def load_spec(path: str | Path | None = None, *, data: dict | None = None,
-              base_dir: str | Path | None = None) -> SweepSpec:
+              base_dir: str | Path | None = None, import_function: bool = True) -> SweepSpec:
     """Read and check a sweep spec (a TOML file, or ``data``: the parsed table, with relative
     paths taken from ``base_dir``, default the working directory).  Raises :class:`SweepError`
-    naming the file, the table and the key of the first problem."""
+    naming the file, the table and the key of the first problem.
+
+    ``import_function=False``: a function sweep's function is only located (an entry point, a
+    module found on the path, a file; its arguments read from its source where it is a plain
+    ``def``): none of its code runs.  :meth:`SweepSpec.load_function` imports it later."""
     if data is None:
         if path is None:
             raise SweepError("load_spec needs a path or data")
         source = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SweepError(f"{source}: cannot read sweep spec: {exc.strerror or exc}") from None
-        except UnicodeDecodeError as exc:
-            raise SweepError(f"{source}: not a UTF-8 text file (byte {exc.start})") from None
+        text = _read_text(Path(path), source, "sweep spec")
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise SweepError(f"{source}: TOML syntax error: {' '.join(str(exc).split())}") from None
+        except RecursionError:
+            raise SweepError(f"{source}: TOML syntax error: values nested too deeply") from None
         base = Path(path).resolve().parent
     else:
         source = str(path) if path is not None else "<sweep spec>"
         text = json.dumps(data, default=str, indent=1)
         base = Path(base_dir or ".").resolve()
         data = copy.deepcopy(data)
-    return _build_spec(data, source, text, base)
+    spec = _build_spec(data, source, text, base)
+    if import_function:
+        spec.load_function()
+    return spec
+
+
+def is_spec(path: str | Path) -> bool:
+    """True for a TOML file that is a sweep spec rather than a scenario: it has at its top a
+    string ``scenario`` (a scenario's ``[scenario]`` is a table) or a key only a spec has
+    (``function``, ``[parameters]``, ``outputs``, ...).  Nothing else is read."""
+    try:
+        data = tomllib.loads(_read_text(Path(path), str(path), "file"))
+    except (SweepError, ValueError, RecursionError):
+        return False
+    return isinstance(data.get("scenario"), str) or bool(_SPEC_ONLY & set(data))
+
+
+def validate_spec(path: str | Path) -> str:
+    """Check a sweep spec completely without computing a point or running its function's code
+    (``cryocosim validate``); return a one-line summary.  Raises :class:`SweepError`."""
+    spec = load_spec(path, import_function=False)
+    n = math.prod(spec.shape)
+    what = spec.function.describe() if spec.function is not None else f"scenario {spec.target}"
+    return (f"valid sweep spec ({n} point{'s' if n != 1 else ''} over {len(spec.parameters)} "
+            f"parameter{'s' if len(spec.parameters) != 1 else ''}, {len(spec.outputs)} "
+            f"output{'s' if len(spec.outputs) != 1 else ''}; {what})")
 
 
 def _build_spec(data: dict, source: str, text: str, base: Path) -> SweepSpec:
@@ -511,7 +925,13 @@ def _build_spec(data: dict, source: str, text: str, base: Path) -> SweepSpec:
         if key in data:
             if not scenario:
                 raise SweepError(f"{source}: key '{key}' is for scenario sweeps")
-            run[key] = check_time(data[key], f"{source}: key '{key}'")
+            try:
+                run[key] = check_time(data[key], f"{source}: key '{key}'")
+            except ConfigurationError as exc:
+                raise SweepError(str(exc)) from None
+    if run.get("output_interval", RESOLUTION) < RESOLUTION:   # as a scenario's [run] output_interval
+        raise SweepError(f"{source}: key 'output_interval' must be at least {RESOLUTION:g} s, "
+                         f"got {describe(data['output_interval'])}")
     stop_time = run.get("stop_time")
     batch_size = data.get("batch_size")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
@@ -526,6 +946,11 @@ def _build_spec(data: dict, source: str, text: str, base: Path) -> SweepSpec:
     parameters: list[SweptParameter] = []
     for name, spec in params_raw.items():
         parameters.append(_parameter(name, spec, f"{where_p}: key '{name}'", scenario))
+    n_points = math.prod(len(p.values) for p in parameters)
+    if n_points > MAX_POINTS:
+        raise SweepError(f"{where_p}: {' x '.join(f'{len(p.values)} ({p.name})' for p in parameters)} = "
+                         f"{n_points} points; a sweep has at most {MAX_POINTS} (coarsen the grid or split it "
+                         f"into several sweeps)")
 
     # [solve]: one variable
     solve = None
@@ -573,7 +998,7 @@ def _build_spec(data: dict, source: str, text: str, base: Path) -> SweepSpec:
                      target=data.get("function") or data.get("scenario"), parameters=parameters,
                      constants=constants, derived=derived, solve=solve, outputs=outputs,
                      output_attrs=output_attrs, stop_time=stop_time, batch_size=batch_size,
-                     output=data.get("output"))
+                     output=data.get("output"), output_interval=run.get("output_interval"))
     if scenario:
         _check_scenario(spec, base)
     else:
@@ -626,6 +1051,8 @@ def _parameter(name: str, spec: Any, where: str, scenario: bool) -> SweptParamet
             num = spec["num"]
             if isinstance(num, bool) or not isinstance(num, int) or num < 1:
                 raise SweepError(f"{where}: 'num' must be a whole number >= 1, got {describe(num)}")
+            if num > MAX_POINTS:
+                raise SweepError(f"{where}: 'num' = {num}: a sweep has at most {MAX_POINTS} points")
             scale_kind = spec.get("scale", "linear")
             if scale_kind not in ("linear", "log"):
                 raise SweepError(f"{where}: 'scale' must be \"linear\" or \"log\", got {describe(scale_kind)}")
@@ -683,11 +1110,12 @@ def _solve(name: str, sdef: Any, where: str) -> Solve:
     if scale == "log" and lo <= 0:
         raise SweepError(f"{where}: a log bracket must be positive")
     out = Solve(name, residual, (lo, hi), scale == "log")
-    for k, lo_ok in (("expand", 0), ("maxiter", 1)):
+    for k, lo_ok, hi_ok in (("expand", 0, MAX_EXPAND), ("maxiter", 1, MAX_ITER)):
         if k in sdef:
             v = sdef[k]
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo_ok:
-                raise SweepError(f"{where}: '{k}' must be a whole number >= {lo_ok}")
+            if isinstance(v, bool) or not isinstance(v, int) or not lo_ok <= v <= hi_ok:
+                raise SweepError(f"{where}: '{k}' must be a whole number from {lo_ok} to {hi_ok}, "
+                                 f"got {describe(v)}")
             setattr(out, k, v)
     for k in ("factor", "xtol", "rtol"):
         if k in sdef:
@@ -766,38 +1194,39 @@ def _is_expr(text: str) -> bool:
 
 
 def _check_function(spec: SweepSpec, base: Path) -> None:
-    where = f"{spec.source}: key 'function'"
-    try:
-        fn, src_file, ref = _resolve_function(spec.target, base)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise SweepError(f"{where}: cannot load {describe(spec.target)}: "
-                         f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
-    except Exception as exc:  # noqa: BLE001 - a module that fails on import
-        raise SweepError(f"{where}: importing {describe(spec.target)} failed: "
-                         f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
+    """Locate the function (nothing of it runs) and, where its source has it as a plain
+    ``def``, check its arguments against the spec's inputs."""
+    src = _locate_function(spec.target, base, f"{spec.source}: key 'function'")
+    spec.function = src
+    params = _static_parameters(src.origin, src.attr)
+    if params is _ABSENT:
+        raise SweepError(f"{spec.source}: key 'function': cannot load {describe(spec.target)}: {src.origin} "
+                         f"defines no '{src.attr.partition('.')[0]}'")
+    if params is not None:
+        _check_arguments(spec, params)
+    spec.definition.update(function=src.ref, function_source=_sha_file(src.origin))
+
+
+def _check_arguments(spec: SweepSpec, params: list[tuple[str, Any, bool]]) -> None:
+    """The function's arguments [(name, inspect.Parameter kind, has a default)] against the
+    spec's parameters, constants, derived values and solved variable (passed by keyword)."""
+    P = inspect.Parameter
     given = {p.name: "parameters" for p in spec.parameters}
     given.update({k: "constants" for k in spec.constants})
     given.update({k: "derived" for k in spec.derived})
     if spec.solve:
         given[spec.solve.name] = "solve"
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        sig = None
-    if sig is not None:
-        params = sig.parameters
-        var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
-        accepted = {n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-        if not var_kw:
-            for n, table in given.items():
-                if n not in accepted:
-                    raise SweepError(f"{spec.source}: [{table}]: key '{n}': {spec.target} has no argument "
-                                     f"'{n}' (arguments: {', '.join(params)})")
-        for n, p in params.items():
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is p.empty and n not in given:
-                raise SweepError(f"{spec.source}: argument '{n}' of {spec.target} is given no value "
-                                 f"(add it to [parameters], [constants] or [derived])")
-    spec.definition.update(function=ref, function_source=_sha_file(src_file))
+    names = [n for n, _, _ in params]
+    accepted = {n for n, kind, _ in params if kind in (P.POSITIONAL_OR_KEYWORD, P.KEYWORD_ONLY)}
+    if not any(kind is P.VAR_KEYWORD for _, kind, _ in params):
+        for n, table in given.items():
+            if n not in accepted:
+                raise SweepError(f"{spec.source}: [{table}]: key '{n}': {spec.target} has no argument "
+                                 f"'{n}' (arguments: {', '.join(names)})")
+    for n, kind, has_default in params:
+        if kind in (P.POSITIONAL_OR_KEYWORD, P.KEYWORD_ONLY) and not has_default and n not in given:
+            raise SweepError(f"{spec.source}: argument '{n}' of {spec.target} is given no value "
+                             f"(add it to [parameters], [constants] or [derived])")
 
 
 def _check_scenario(spec: SweepSpec, base: Path) -> None:
@@ -805,16 +1234,17 @@ def _check_scenario(spec: SweepSpec, base: Path) -> None:
     values against the actors' declarations (converted to the declared units), and the outputs
     against the recorded variables."""
     from . import scenario as sc
+    from .ssp import is_ssp
     from .variables import Causality
 
     path = Path(spec.target)
     if not path.is_absolute():
         path = base / path
     where = f"{spec.source}: key 'scenario'"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SweepError(f"{where}: cannot read scenario '{spec.target}': {exc.strerror or exc}") from None
+    if is_ssp(path):
+        raise SweepError(f"{where}: '{spec.target}' is an SSP system; a sweep runs a TOML scenario "
+                         f"(cryocosim run takes the SSP, one point at a time with --set)")
+    text = _read_text(path, where, f"scenario '{spec.target}'")
     try:
         data = sc._read_toml(path, text)
         system, settings = sc.build(copy.deepcopy(data), str(path), text, dict(spec.constants),
@@ -855,19 +1285,44 @@ def _check_scenario(spec: SweepSpec, base: Path) -> None:
         p.values = converted
         if p.long_name == p.name:
             p.long_name = var.description or p.name
-    for name in spec.derived:
-        a, _, v = name.partition(".")
-        var = actors[a].variable_map().get(v) if a in actors else None
-        if var is None or var.causality not in (Causality.parameter, Causality.input) or var.type is not float:
-            raise SweepError(f"{spec.source}: [derived]: key '{name}' is not a Real parameter of the scenario")
+    for table, names in (("derived", list(spec.derived)), ("solve", [spec.solve.name] if spec.solve else [])):
+        for name in names:
+            a, _, v = name.partition(".")
+            var = actors[a].variable_map().get(v) if a in actors else None
+            if var is None or var.causality not in (Causality.parameter, Causality.input) or var.type is not float:
+                raise SweepError(f"{spec.source}: [{table}]: key '{name}' is not a Real parameter of the scenario")
+    # the run: its length and samples, checked as `cryocosim run` checks them
+    stop = spec.stop_time if spec.stop_time is not None else settings.stop_time
+    stop_where = f"{spec.source}: key 'stop_time'" if spec.stop_time is not None else \
+        f"{where}: [run]: key 'stop_time'"
+    try:
+        check_run_length(stop, system.steps, stop_where)
+    except ConfigurationError as exc:
+        raise SweepError(str(exc)) from None
+    interval = spec.output_interval or settings.output_interval
+    fastest = min(system.steps.values()) if system.steps else stop
+    samples = stop / max(interval or fastest, fastest) + 1
     recorded = {f"{a}.{v}": actors[a].variable_map()[v] for a, v in system.bus.recorded()}
+    if samples * len(recorded) > MAX_POINT_VALUES:
+        key = "key 'output_interval'" if spec.output_interval else "[run] output_interval of the scenario"
+        raise SweepError(f"{spec.source}: {key}: each point would record {samples:.3g} samples of {len(recorded)} "
+                         f"variables, held in memory to reduce them; a point records at most "
+                         f"{MAX_POINT_VALUES:.0e} values: give the spec a longer output_interval")
     inputs = {p.name for p in spec.parameters} | set(spec.constants) | set(spec.derived)
-    for name, e in spec.outputs.items():
+    if spec.solve:
+        inputs.add(spec.solve.name)
+    checked = list(spec.outputs.items()) + ([("", spec.solve.residual)] if spec.solve else [])
+    for name, e in checked:
         for n in sorted(e.names):
             if n in recorded or n in inputs or n in _CONSTANTS or n.startswith("master."):
                 continue
             raise SweepError(f"{e.where}: '{n}' is not a recorded variable of {spec.target} "
                              f"(outputs and locals of its actors, e.g. {', '.join(list(recorded)[:4])}, ...)")
+        for t in e.times:
+            if t > stop * (1 + 1e-12):
+                raise SweepError(f"{e.where}: at(): t = {t:g} s is after the end of the run ({stop:g} s)")
+        if not name:
+            continue
         if e.single in recorded:
             spec.output_attrs[name].setdefault("units", recorded[e.single].unit)
         spec.output_attrs[name].setdefault("long_name", e.text)
@@ -882,7 +1337,7 @@ def _check_scenario(spec: SweepSpec, base: Path) -> None:
 # ================================================================================================
 # computing points (runs on the workers)
 # ================================================================================================
-_RUNNERS: dict[str, "_Runner"] = {}
+_RUNNERS: dict[tuple, "_Runner"] = {}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -905,7 +1360,11 @@ class _Runner:
             self.solve = Solve(s["name"], Expr(s["residual"], d["solve_where"]), tuple(s["bracket"]),
                                s["log"], s["expand"], s["factor"], s["xtol"], s["rtol"], s["maxiter"])
         if self.mode == "function":
-            self.fn = _resolve_function(d["function"], None)[0]
+            self.fn = _import_function(d["function"])
+        #: the names a result of the function held so far (an output naming another is an
+        #: error of the spec if the first result lacks it)
+        self.seen: set[str] = set()
+        self.result_keys: set[str] = set()
 
     # -- one evaluation: inputs -> result namespace ------------------------------------------
     def _inputs(self, point: dict, extra: dict | None = None) -> dict:
@@ -919,7 +1378,10 @@ class _Runner:
             result = self.fn(**inputs)
             if not isinstance(result, dict):
                 result = {"value": result}
-            return {**inputs, **result}
+            self.result_keys.update(k for k in result if isinstance(k, str))
+            ns = {**inputs, **result}
+            self.seen.update(k for k in ns if isinstance(k, str))
+            return ns
         return self._run_scenario(inputs)
 
     def _run_scenario(self, inputs: dict) -> dict:
@@ -944,6 +1406,7 @@ class _Runner:
         t0, c0 = time.perf_counter(), time.process_time()
         calls = [0]
         rec = {"key": key, "point": point, "outputs": {}, "status": "ok", "error": "", "warning": ""}
+        seen_before = bool(self.seen)   # a result of the function was seen at an earlier point
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -961,6 +1424,15 @@ class _Runner:
                     rec["outputs"][name] = value
                 if self.mode == "scenario" and ns.get("__status__", "completed") != "completed":
                     rec["warning"] = f"run {ns['__status__']}"
+            except _UnknownName as exc:
+                rec["status"], rec["error"] = "failed", _one_line(exc)
+                rec["outputs"] = {}
+                if self.mode == "function" and not seen_before and self.seen and exc.name not in self.seen:
+                    # the function's first result lacks a name the spec uses: every point would fail
+                    keys = ", ".join(sorted(self.result_keys))
+                    keys = keys if len(keys) <= 200 else keys[:197] + "..."
+                    rec["spec_error"] = (f"{exc.where}: '{exc.name}' is neither an input nor a key of the "
+                                         f"result of {self.d['function']} (its keys: {keys or 'none'})")
             except Exception as exc:  # noqa: BLE001 - a failed point is recorded, the others go on
                 rec["status"], rec["error"] = "failed", _one_line(exc)
                 rec["outputs"] = {}
@@ -1030,10 +1502,17 @@ def _py(x):
 
 def _run_batch(definition: dict, points: list[tuple[str, dict]]) -> list[dict]:
     """One Dask task: compute ``points`` ([(key, point)]) of the sweep ``definition``."""
-    runner = _RUNNERS.get(definition["digest"])
-    if runner is None:
-        runner = _RUNNERS[definition["digest"]] = _Runner(definition)
-    return [runner.run_point(key, point) for key, point in points]
+    run = (definition["digest"], definition.get("run"))
+    runner = _RUNNERS.get(run)
+    if runner is None:   # a new sweep (a runner remembers what its sweep's results held)
+        _RUNNERS.clear()
+        runner = _RUNNERS[run] = _Runner(definition)
+    out = []
+    for key, point in points:
+        out.append(runner.run_point(key, point))
+        if "spec_error" in out[-1]:   # the sweep stops: no more points of this task
+            break
+    return out
 
 
 # ================================================================================================
@@ -1050,6 +1529,11 @@ class _Cache:
         records: dict[str, dict] = {}
         if self.dir is None or not self.dir.is_dir():
             return records
+        for tmp in self.dir.glob(".*.tmp"):   # a write cut short by a killed run (we hold the lock)
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
         self.files = sorted(self.dir.glob("*.jsonl"))
         for path in self.files:
             try:
@@ -1068,31 +1552,58 @@ class _Cache:
         return records
 
     def write(self, records: list[dict], prefix: str = "batch") -> None:
+        """Write ``records`` to a new file, atomically: on a write error (a full disk) nothing
+        is left of it and :class:`SweepWriteError` names the file and the cause."""
         if self.dir is None or not records:
             return
-        self.dir.mkdir(parents=True, exist_ok=True)
         name = f"{prefix}-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.jsonl"
         tmp = self.dir / f".{name}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for rec in records:
-                fh.write(json.dumps(rec, default=str) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.dir / name)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for rec in records:
+                    fh.write(json.dumps(rec, default=str) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.dir / name)
+        except OSError as exc:
+            _remove(tmp)
+            raise SweepWriteError(f"cannot write finished points to '{self.dir / name}': {_os_error(exc)}; "
+                                  f"the points finished before are kept in '{self.dir}' and the same command "
+                                  f"again computes only the others") from None
 
     def compact(self, records: dict[str, dict]) -> None:
-        """Rewrite every known record into one file and remove the files read or written."""
+        """Rewrite every known record into one file and remove the files read or written; if
+        that file cannot be written (a full disk), the files stay as they are (a warning)."""
         if self.dir is None or not self.dir.is_dir():
             return
         old = sorted(self.dir.glob("*.jsonl"))
         if len(old) <= 1:
             return
-        self.write(list(records.values()), prefix="points")
+        try:
+            self.write(list(records.values()), prefix="points")
+        except SweepWriteError as exc:
+            from .errors import CryocosimWarning
+
+            warnings.warn(f"{exc} (the result is complete; the finished points stay in {len(old)} files)",
+                          CryocosimWarning, stacklevel=3)
+            return
         for path in old:
-            try:
-                path.unlink()
-            except OSError:
-                pass
+            _remove(path)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def _os_error(exc: OSError) -> str:
+    """``"No space left on device (errno 28)"``."""
+    if exc.errno is not None and exc.strerror:
+        return f"{exc.strerror} (errno {exc.errno})"
+    return _one_line(exc)
 
 
 # ================================================================================================
@@ -1244,11 +1755,11 @@ def run_sweep(spec: str | Path | SweepSpec | dict, output: str | Path | None = N
     if isinstance(spec, SweepSpec):
         sp = spec
     elif isinstance(spec, dict):
-        sp = load_spec(data=spec)
+        sp = load_spec(data=spec, import_function=False)
     else:
-        sp = load_spec(spec)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise SweepError(f"workers must be a whole number >= 1, got {describe(workers)}")
+        sp = load_spec(spec, import_function=False)
+    if workers is not None:
+        check_workers(workers)
     if workers is not None and scheduler not in (None, "local", "synchronous"):
         raise SweepError("workers sets the size of a new local cluster; it cannot be used with an "
                          "existing scheduler")
@@ -1258,16 +1769,22 @@ def run_sweep(spec: str | Path | SweepSpec | dict, output: str | Path | None = N
     lock = None
     if output is not None:
         out_path = check_output_path(output, "output")
+    sp.load_function()   # (after the output path is checked: a bad one runs none of its code)
     points = sp.points()
     keys = [sp.key(p) for p in points]
-    cache = _Cache(out_path.with_name(out_path.name + ".parts") if out_path else None)
+    parts = out_path.with_name(out_path.name + ".parts") if out_path else None
+    cache = _Cache(parts)
     try:
         if out_path is not None:
             from .results import OutputLock
 
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            lock = OutputLock(out_path)
-            lock.acquire(out_path)
+            try:
+                out_path.parent.mkdir(parents=True, exist_ok=True)
+                lock = OutputLock(out_path)
+                lock.acquire(out_path)
+            except OSError as exc:
+                lock = None
+                raise SweepWriteError(f"cannot write sweep result '{out_path}': {_os_error(exc)}") from None
         records = cache.load()
         known = {k: records[k] for k in keys if k in records
                  and (records[k].get("status") == "ok" or not retry_failed)}
@@ -1299,13 +1816,18 @@ def run_sweep(spec: str | Path | SweepSpec | dict, output: str | Path | None = N
                                    file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
                     t0 = time.perf_counter()
                     failed_now = 0
-                    for i, recs, error in executor.run(sp.definition, batches):
+                    definition = {**sp.definition, "run": uuid.uuid4().hex}
+                    for i, recs, error in executor.run(definition, batches):
                         if recs is None:   # the whole task failed: its points record why
                             now = _utc()
                             recs = [{"key": k, "point": p, "outputs": {}, "status": "failed", "error": error,
                                      "warning": "", "seconds": math.nan, "evaluations": 0, "finished": now}
                                     for k, p in batches[i]]
+                        spec_error = next((r["spec_error"] for r in recs if "spec_error" in r), None)
+                        recs = [r for r in recs if "spec_error" not in r]
                         cache.write(recs)
+                        if spec_error is not None:   # every point would fail the same way
+                            raise SweepError(spec_error)
                         for r in recs:
                             computed[r["key"]] = r
                             failed_now += r["status"] != "ok"
@@ -1314,8 +1836,8 @@ def run_sweep(spec: str | Path | SweepSpec | dict, output: str | Path | None = N
                             if failed_now:
                                 bar.set_postfix_str(f"{failed_now} failed", refresh=False)
                     t_sweep = time.perf_counter() - t0
-        except KeyboardInterrupt:
-            interrupted = True
+        except BaseException as exc:   # Ctrl-C, a full disk, an error of the spec: the tasks stop
+            interrupted = isinstance(exc, KeyboardInterrupt)
             if isinstance(executor, _Dask):
                 executor.cancel()
             raise
@@ -1330,12 +1852,12 @@ def run_sweep(spec: str | Path | SweepSpec | dict, output: str | Path | None = N
                 _attrs(ds, sp, executor, n_tasks, bs, time.perf_counter() - t_start, t_sweep,
                        status_override="interrupted")
                 if out_path is not None:
-                    _write(ds, out_path)
+                    _write(ds, out_path, parts)
         all_records = {**records, **computed}
         ds = _assemble(sp, keys, known, computed)
         _attrs(ds, sp, executor, n_tasks, bs, time.perf_counter() - t_start, t_sweep)
         if out_path is not None:
-            _write(ds, out_path)
+            _write(ds, out_path, parts)
             cache.compact(all_records)
         return ds
     finally:
@@ -1429,8 +1951,10 @@ def _attrs(ds, sp: SweepSpec, executor, n_tasks: int, batch_size, wall: float, t
     })
 
 
-def _write(ds, path: Path) -> None:
-    """Write atomically (a temporary file renamed over ``path``), then read it back."""
+def _write(ds, path: Path, parts: Path | None = None) -> None:
+    """Write the NetCDF file atomically: built in memory, written to a temporary file beside
+    ``path``, read back, then renamed to ``path``.  On any failure (a full disk) the temporary
+    file is removed and ``path`` is left as it was: never a truncated file under its name."""
     import xarray as xr
 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -1438,23 +1962,34 @@ def _write(ds, path: Path) -> None:
     for name, var in ds.coords.items():
         if var.dtype == object:
             enc[name] = {"dtype": str}
+    kept = f"; the finished points are kept in '{parts}' and the same command again writes it" if parts else ""
     try:
-        ds.to_netcdf(tmp, engine="netcdf4", encoding=enc)
-        os.replace(tmp, path)
-    except Exception as exc:  # noqa: BLE001 - a disk or library failure, one line
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise CryocosimError(f"cannot write sweep result '{path}': {_one_line(exc)}") from None
+        data = ds.to_netcdf(engine="netcdf4", encoding=enc)   # in memory: a disk error is an OSError below
+    except Exception as exc:  # noqa: BLE001 - a library failure, one line
+        raise SweepWriteError(f"cannot write sweep result '{path}': {_one_line(exc)}{kept}") from None
     try:
-        with xr.open_dataset(path) as back:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        _remove(tmp)
+        raise SweepWriteError(f"cannot write sweep result '{path}': {_os_error(exc)}{kept}") from None
+    try:
+        with xr.open_dataset(tmp, engine="netcdf4") as back:
             ok = dict(back.sizes) == dict(ds.sizes) and back.attrs.get("status") == ds.attrs["status"]
     except Exception as exc:  # noqa: BLE001
-        raise CryocosimError(f"sweep result '{path}' is not readable after writing: {_one_line(exc)}") from None
+        ok, why = False, _one_line(exc)
+    else:
+        why = "it does not hold the sweep (was it changed by another program?)"
     if not ok:
-        raise CryocosimError(f"sweep result '{path}' does not hold the sweep after writing "
-                             "(was it changed by another program?)")
+        _remove(tmp)
+        raise SweepWriteError(f"sweep result '{path}' was not written: reading it back failed: {why}{kept}")
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise SweepWriteError(f"cannot write sweep result '{path}': {_os_error(exc)}{kept}") from None
 
 
 def failures(ds) -> list[str]:
