@@ -5,9 +5,11 @@ that starts with ``where`` (a file and table, a command-line option, an actor).
 """
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
@@ -116,18 +118,95 @@ def _writable_dir(path: Path, what: str, where: str) -> None:
         raise ConfigurationError(prefix(where, f"cannot write {what} '{path}': directory '{probe}' is {reason}"))
 
 
-def check_output_path(path: str | Path, where: str = "", what: str = "result file") -> Path:
-    """Check, before a run, that the result file ``path`` can be written (it is not a folder, its
-    folder exists or can be created, and is writable)."""
+def _short(path: str | Path, limit: int = 80) -> str:
+    """A path for a one-line message: an over-long one with its middle cut out."""
+    text = str(path)
+    return text if len(text) <= limit else f"{text[:limit // 2 - 2]}...{text[-(limit // 2 - 1):]}"
+
+
+def _check_length(p: Path, what: str, where: str, suffix: str) -> None:
+    """Refuse a path the system cannot open: a component longer than NAME_MAX bytes (the file's
+    own name with ``suffix`` added: the lock file beside a result), the whole longer than PATH_MAX."""
+    probe = p.absolute().parent
+    while not os.path.isdir(probe) and probe != probe.parent:
+        probe = probe.parent
+    try:
+        name_max = os.pathconf(probe, "PC_NAME_MAX")
+        path_max = os.pathconf(probe, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    parts = p.parts
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        limit = name_max - len(suffix) if last else name_max
+        n = len(os.fsencode(part))
+        if n > limit:
+            why = f"at most {limit}" + (f": '{suffix}' is added for a file beside it" if limit < name_max else "")
+            raise ConfigurationError(prefix(where, f"cannot write {what} '{_short(p)}': the name "
+                                                   f"'{_short(part, 40)}' is too long ({n} bytes; {why})"))
+    n = len(os.fsencode(str(p))) + len(suffix)
+    if n >= path_max:
+        raise ConfigurationError(prefix(where, f"cannot write {what} '{_short(p)}': the path is too long "
+                                               f"({n} bytes; at most {path_max - 1})"))
+
+
+def check_output_path(path: str | Path, where: str = "", what: str = "result file", suffix: str = "") -> Path:
+    """Check, before a run, that the result file ``path`` can be written: its name is not too
+    long (with ``suffix`` added: a file written beside it, such as a result's ``.lock``), it is
+    a regular file or does not exist yet (not a folder, not a device such as ``/dev/null``), and
+    its folder exists or can be created, and is writable."""
     if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
         raise ConfigurationError(prefix(where, f"{what} must be a file name, got {describe(path)}"))
     p = Path(path)
-    if p.is_dir():
-        raise ConfigurationError(prefix(where, f"cannot write {what} '{p}': it is a directory"))
-    if p.exists() and not os.access(p, os.W_OK):
-        raise ConfigurationError(prefix(where, f"cannot write {what} '{p}': the file is read-only"))
+    _check_length(p, what, where, suffix)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # a component that is a file, a loop of links, no permission
+        if exc.errno == errno.ENOTDIR:
+            st = None  # _writable_dir names the component
+        else:
+            raise ConfigurationError(prefix(where, f"cannot write {what} '{_short(p)}': {exc.strerror or exc}")) from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise ConfigurationError(prefix(where, f"cannot write {what} '{p}': it is a directory"))
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigurationError(prefix(where, f"cannot write {what} '{p}': it is {file_kind(st.st_mode)}, "
+                                                   "not a regular file"))
+        if not os.access(p, os.W_OK):
+            raise ConfigurationError(prefix(where, f"cannot write {what} '{p}': the file is read-only"))
     _writable_dir(p, what, where)
     return p
+
+
+def file_kind(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` is, for messages: ``"a character device"``..."""
+    for test, name in ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """``a`` and ``b`` are one file, under whatever names (symlinks, hard links, spellings)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): the same only if spelled so
+        try:
+            return Path(a).resolve() == Path(b).resolve()
+        except (OSError, RuntimeError):
+            return False
+
+
+def check_not_input(path: str | Path, source: str | Path, where: str = "", what: str = "result file",
+                    source_what: str = "the scenario file") -> None:
+    """Refuse to write ``path`` when it is ``source`` (a file the run reads), by any name."""
+    if same_file(path, source):
+        also = "" if str(path) == str(source) else f" '{source}'"
+        raise ConfigurationError(prefix(where, f"cannot write {what} '{path}': it is {source_what}{also}"))
 
 
 _PLOT_FORMATS: tuple[str, ...] | None = None

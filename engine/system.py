@@ -44,7 +44,7 @@ from .checks import check_run_length, check_time, locate_setup_error
 from .errors import ConfigurationError, CryocosimError, CryocosimWarning, SetupError, SimulationError
 from .stepcontrol import StepControl
 from .master import Action, Clause, ConditionEvent, Master, TimeEvent
-from .results import Recorder, column_kind
+from .results import Recorder, ResultWriteError, column_kind
 from .units import UnitError, parse_quantity
 from .variables import Causality
 
@@ -391,51 +391,56 @@ class System:
             "unconnected_inputs": list(self.bus.unconnected.values()),
             "Conventions": "CF-1.8",
         }
-        # set up and initialise first: a parameter the models reject leaves no empty result file;
-        # then open (and lock) the output, releasing the actors if that fails
-        try:
-            self.initialize(master)
-            recorder = Recorder(columns, output, attrs, kinds=kinds)
-        except BaseException:
-            self._terminate_actors()
-            raise
+        # SIGINT and SIGTERM: the first stops the run (KeyboardInterrupt, Terminated); none cuts
+        # short the closing of the result file that follows, whatever comes after it
+        interrupts = _Interrupts()
         bar = None
-        if progress:
-            from tqdm import tqdm
-
-            # decimals enough to show a short run's progress (a 0.4 s run is not "0/0 s")
-            nd = max(0, min(6, 2 - math.floor(math.log10(stop_time)))) if stop_time < 100 else 0
-            bar = tqdm(total=stop_time, unit="s", desc=self.name, file=sys.stderr, mininterval=0.5,
-                       bar_format=("{desc}: {percentage:3.0f}%|{bar}| {n:.Nf}/{total:.Nf} s simulated "
-                                   "[{elapsed}<{remaining}{postfix}]").replace("N", str(nd)))
-
-            def callback(t_sim, t_wall, step=None):
-                bar.n = min(t_sim, stop_time)
-                now = f", step {step:.3g} s" if step is not None else ""
-                rtf = t_sim / max(t_wall, 1e-9)
-                bar.set_postfix_str(f"{rtf:.0f}x real time{now}" if rtf >= 10 else f"{rtf:.2g}x real time{now}", refresh=True)
-        else:
-            callback = None
         finished = False
-        try:
-            with _sigterm_as_interrupt():
-                master.run(stop_time, recorder, output_interval, callback)
-            finished = True
-        except CryocosimError as exc:
-            t_fail = master.t / master.ticks_per_second
-            recorder.close(status=f"failed at t={t_fail:g} s: {exc}")
-            where = f"; results up to t={t_fail:g} s written to {output}" if output else ""
-            raise SimulationError(f"{exc}{where}", t_fail, output) from exc
-        except KeyboardInterrupt as exc:
-            t_fail = master.t / master.ticks_per_second
-            how = " (SIGTERM)" if isinstance(exc, Terminated) else ""
-            recorder.close(status=f"interrupted at t={t_fail:g} s{how}")
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
-            if not finished:  # a failed or interrupted run releases its actors; else they stay
-                self._terminate_actors()  # initialised for snapshots until release()
+        with interrupts:
+            interrupts.armed = True
+            # set up and initialise first: a parameter the models reject leaves no empty result
+            # file; then open (and lock) the output, releasing the actors if that fails
+            try:
+                self.initialize(master)
+                recorder = Recorder(columns, output, attrs, kinds=kinds)
+            except BaseException:
+                interrupts.armed = False
+                self._terminate_actors()
+                raise
+            try:
+                callback = None
+                if progress:
+                    bar, callback = _progress_bar(self.name, stop_time)
+                try:
+                    master.run(stop_time, recorder, output_interval, callback)
+                finally:
+                    interrupts.armed = False  # from here on, a signal is noted, not raised
+                finished = True
+            except ResultWriteError:
+                recorder.close()  # rewrites the file up to its last sync; raises what it holds
+                raise
+            except CryocosimError as exc:
+                t_fail = master.t / master.ticks_per_second
+                recorder.close(status=f"failed at t={t_fail:g} s: {exc}")
+                where = f"; results up to t={t_fail:g} s written to {output}" if output else ""
+                raise SimulationError(f"{exc}{where}", t_fail, output) from exc
+            except KeyboardInterrupt as exc:
+                t_fail = master.t / master.ticks_per_second
+                how = " (SIGTERM)" if isinstance(exc, Terminated) else ""
+                recorder.close(status=f"interrupted at t={t_fail:g} s{how}")
+                raise
+            finally:
+                if bar is not None:
+                    bar.close()
+                if not finished:  # a failed or interrupted run releases its actors; else they stay
+                    self._terminate_actors()  # initialised for snapshots until release()
+            self._close_completed(master, control, recorder)
+        interrupts.raise_deferred()  # a signal that came while the completed run's file was closed
+        return recorder.dataset() if dataset else recorder
+
+    def _close_completed(self, master: Master, control: StepControl, recorder: Recorder) -> None:
+        """Close the result of a run that completed (or was stopped by an event or an actor)
+        with its status and statistics."""
         if master.terminated_by is not None:
             actor, fmu_name, when = master.terminated_by
             by = f"actor '{actor}'" + (f" (FMU '{fmu_name}')" if fmu_name else "")
@@ -455,14 +460,88 @@ class System:
                            f"{control.max_iterations} coupling iterations and were taken explicitly "
                            f"(inputs held at the start values)")
                 master.warnings.append(message)
-                warnings.warn(message, CryocosimWarning, stacklevel=2)
+                warnings.warn(message, CryocosimWarning, stacklevel=3)
             stats["warnings"] = list(self.bus.warnings) + self.bus.unconnected_warnings() + list(master.warnings)
         recorder.close(status=status, **stats)
-        return recorder.dataset() if dataset else recorder
+
+
+def _progress_bar(name: str, stop_time: float):
+    """A tqdm progress bar of a run on stderr and the master's callback that moves it."""
+    from tqdm import tqdm
+
+    # decimals enough to show a short run's progress (a 0.4 s run is not "0/0 s")
+    nd = max(0, min(6, 2 - math.floor(math.log10(stop_time)))) if stop_time < 100 else 0
+    bar = tqdm(total=stop_time, unit="s", desc=name, file=sys.stderr, mininterval=0.5,
+               bar_format=("{desc}: {percentage:3.0f}%|{bar}| {n:.Nf}/{total:.Nf} s simulated "
+                           "[{elapsed}<{remaining}{postfix}]").replace("N", str(nd)))
+
+    def callback(t_sim, t_wall, step=None):
+        bar.n = min(t_sim, stop_time)
+        now = f", step {step:.3g} s" if step is not None else ""
+        rtf = t_sim / max(t_wall, 1e-9)
+        bar.set_postfix_str(f"{rtf:.0f}x real time{now}" if rtf >= 10 else f"{rtf:.2g}x real time{now}", refresh=True)
+
+    return bar, callback
 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM received during a run: handled like Ctrl-C (the results so far are kept)."""
+
+
+class _Interrupts:
+    """SIGINT and SIGTERM while a run goes on in the main thread.
+
+    While :attr:`armed`, the first signal raises :class:`KeyboardInterrupt` (SIGINT) or
+    :class:`Terminated` (SIGTERM) and disarms; any other signal — a second one a millisecond
+    later, one while the result file is closed — is only noted, so that nothing cuts short the
+    clean close of the file (its status written).  After a completed run, :meth:`raise_deferred`
+    raises for a signal noted meanwhile.  SIGINT is taken over only from Python's default handler
+    (a program's own handler, or SIG_IGN, stays); elsewhere than in the main thread nothing
+    changes."""
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.armed = False
+        self.received: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    def _handler(self, signum, frame):
+        self.received.append(signum)
+        if self.armed:
+            self.armed = False
+            raise Terminated("SIGTERM") if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    def __enter__(self) -> "_Interrupts":
+        if threading.current_thread() is threading.main_thread():
+            for sig in self._SIGNALS:
+                if sig == signal.SIGINT and signal.getsignal(sig) is not signal.default_int_handler:
+                    continue
+                self._previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.armed = False
+        if not self._previous:
+            return
+        sigs = set(self._previous)
+        # blocked while the old handlers come back: a signal that is pending now is noted here,
+        # not delivered to SIG_DFL (which would kill the process) nor reported as "ignored due
+        # to race condition" by Python; pthread_sigmask also runs the Python handlers pending
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+        try:
+            while hasattr(signal, "sigtimedwait") and (info := signal.sigtimedwait(sigs, 0)) is not None:
+                self.received.append(info.si_signo)
+            for sig, previous in self._previous.items():
+                signal.signal(sig, previous)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        self._previous.clear()
+
+    def raise_deferred(self) -> None:
+        """Raise for a signal that was noted and not raised."""
+        if self.received:
+            raise Terminated("SIGTERM") if signal.SIGTERM in self.received else KeyboardInterrupt()
 
 
 @contextlib.contextmanager
