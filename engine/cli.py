@@ -79,15 +79,8 @@ def _result_stem(path: str) -> str:
     return p.parent.resolve().name if p.name == "SystemStructure.ssd" else p.stem
 
 
-def _scenario_file(path: str) -> Path:
-    """The file a run reads its system from: the scenario, the ``.ssp``/``.ssd``, or the
-    ``SystemStructure.ssd`` of an SSP folder."""
-    p = Path(path)
-    return p / "SystemStructure.ssd" if p.is_dir() else p
-
-
 def _cmd_run(args) -> int:
-    from .checks import check_not_input, check_output_path, check_plot_path, check_run_length
+    from .checks import check_output_path, check_plot_path, check_run_length
 
     system, settings = _load_system(args, "run")
     if args.stop_time is not None:
@@ -105,11 +98,11 @@ def _cmd_run(args) -> int:
         output, where = settings.output, f"{args.scenario}: [run]: key 'output'"
     else:
         output, where = f"results/{_result_stem(args.scenario)}.nc", ""
-    check_output_path(output, where, suffix=".lock")  # the result's lock file is written beside it
-    check_not_input(output, _scenario_file(args.scenario), where)
+    check_output_path(output, where)
     if args.plot:
         check_plot_path(args.plot, "--plot")
-        check_not_input(args.plot, output, "--plot", "plot", "the result file")
+        if Path(args.plot).resolve() == Path(output).resolve():
+            raise ConfigurationError(f"--plot '{args.plot}' is the result file")
     if args.plot:
         from .plot import plot_result  # matplotlib (about 0.7 s to import) only for --plot
     from .results import events_of
@@ -139,10 +132,11 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from .checks import check_not_input, check_output_path
+    from .checks import check_output_path
     from .sweep import SweepFailures, check_workers, failures, load_spec, run_sweep
 
-    spec = load_spec(args.spec, import_function=False)   # its function located; none of its code runs yet
+    # its function located, none of its code run yet; a scenario's external model code named first
+    spec = load_spec(args.spec, import_function=False, announce=f"sweep {args.spec}")
     if args.output:
         output, where = args.output, "-o/--output"
     elif spec.output:
@@ -150,7 +144,6 @@ def _cmd_sweep(args) -> int:
     else:
         output, where = f"results/{Path(args.spec).stem}.nc", ""
     check_output_path(output, where)
-    check_not_input(output, args.spec, where, source_what="the sweep spec")
     if args.workers is not None and args.scheduler is not None:
         raise ConfigurationError("--workers sizes a new local cluster; it cannot be used with --scheduler")
     workers = None
@@ -196,7 +189,7 @@ def _cmd_validate(args) -> int:
             if ssp.is_ssp(path):  # FMUs read (modelDescription), not instantiated
                 system, _settings = ssp.load(path)
             elif sweep.is_spec(path):  # checked completely: no point computed, no code of its function run
-                print(f"{path}: {sweep.validate_spec(path)}", flush=True)
+                print(f"{path}: {sweep.validate_spec(path, trust=args.trust)}", flush=True)
                 continue
             else:
                 system, _settings = scenario.validate(path, trust=args.trust)

@@ -842,14 +842,18 @@ def _static_parameters(origin: str | None, attr: str):
 
 
 def load_spec(path: str | Path | None = None, *, data: dict | None = None,
-              base_dir: str | Path | None = None, import_function: bool = True) -> SweepSpec:
+              base_dir: str | Path | None = None, import_function: bool = True, trust: bool = True,
+              announce: str | None = None) -> SweepSpec:
     """Read and check a sweep spec (a TOML file, or ``data``: the parsed table, with relative
     paths taken from ``base_dir``, default the working directory).  Raises :class:`SweepError`
     naming the file, the table and the key of the first problem.
 
     ``import_function=False``: a function sweep's function is only located (an entry point, a
     module found on the path, a file; its arguments read from its source where it is a plain
-    ``def``): none of its code runs.  :meth:`SweepSpec.load_function` imports it later."""
+    ``def``): none of its code runs.  :meth:`SweepSpec.load_function` imports it later.
+    A scenario sweep's scenario is built once; as :func:`cryocosim.scenario.load` does,
+    ``trust=False`` refuses a model module outside the registered models instead of importing
+    it, and ``announce`` (``"sweep SPEC"``) names such code in one line before importing it."""
     if data is None:
         if path is None:
             raise SweepError("load_spec needs a path or data")
@@ -867,7 +871,7 @@ def load_spec(path: str | Path | None = None, *, data: dict | None = None,
         text = json.dumps(data, default=str, indent=1)
         base = Path(base_dir or ".").resolve()
         data = copy.deepcopy(data)
-    spec = _build_spec(data, source, text, base)
+    spec = _build_spec(data, source, text, base, trust, announce)
     if import_function:
         spec.load_function()
     return spec
@@ -884,10 +888,11 @@ def is_spec(path: str | Path) -> bool:
     return isinstance(data.get("scenario"), str) or bool(_SPEC_ONLY & set(data))
 
 
-def validate_spec(path: str | Path) -> str:
+def validate_spec(path: str | Path, trust: bool = False) -> str:
     """Check a sweep spec completely without computing a point or running its function's code
-    (``cryocosim validate``); return a one-line summary.  Raises :class:`SweepError`."""
-    spec = load_spec(path, import_function=False)
+    (``cryocosim validate``; a scenario's model modules outside the registered models only with
+    ``trust``); return a one-line summary.  Raises :class:`SweepError`."""
+    spec = load_spec(path, import_function=False, trust=trust)
     n = math.prod(spec.shape)
     what = spec.function.describe() if spec.function is not None else f"scenario {spec.target}"
     return (f"valid sweep spec ({n} point{'s' if n != 1 else ''} over {len(spec.parameters)} "
@@ -895,7 +900,8 @@ def validate_spec(path: str | Path) -> str:
             f"output{'s' if len(spec.outputs) != 1 else ''}; {what})")
 
 
-def _build_spec(data: dict, source: str, text: str, base: Path) -> SweepSpec:
+def _build_spec(data: dict, source: str, text: str, base: Path, trust: bool = True,
+                announce: str | None = None) -> SweepSpec:
     if not isinstance(data, dict):
         raise SweepError(f"{source}: a sweep spec must be a TOML table")
     for key in data:
@@ -1000,7 +1006,7 @@ def _build_spec(data: dict, source: str, text: str, base: Path) -> SweepSpec:
                      output_attrs=output_attrs, stop_time=stop_time, batch_size=batch_size,
                      output=data.get("output"), output_interval=run.get("output_interval"))
     if scenario:
-        _check_scenario(spec, base)
+        _check_scenario(spec, base, trust, announce)
     else:
         _check_function(spec, base)
     spec.definition.update(
@@ -1229,11 +1235,12 @@ def _check_arguments(spec: SweepSpec, params: list[tuple[str, Any, bool]]) -> No
                              f"(add it to [parameters], [constants] or [derived])")
 
 
-def _check_scenario(spec: SweepSpec, base: Path) -> None:
+def _check_scenario(spec: SweepSpec, base: Path, trust: bool = True, announce: str | None = None) -> None:
     """Read the scenario, build it once with the constants, check the swept parameters and their
     values against the actors' declarations (converted to the declared units), and the outputs
     against the recorded variables."""
     from . import scenario as sc
+    from . import trust as trust_rules
     from .ssp import is_ssp
     from .variables import Causality
 
@@ -1247,6 +1254,12 @@ def _check_scenario(spec: SweepSpec, base: Path) -> None:
     text = _read_text(path, where, f"scenario '{spec.target}'")
     try:
         data = sc._read_toml(path, text)
+        sc.check_document(data, str(path))
+        codes = trust_rules.external_code(data, str(path))   # the scenario's model code, not imported
+        if not trust:
+            trust_rules.refuse_untrusted(codes, str(path))
+        if announce:
+            trust_rules.announce(codes, announce)
         system, settings = sc.build(copy.deepcopy(data), str(path), text, dict(spec.constants),
                                     f"{spec.source}: [constants]: key")
     except ConfigurationError as exc:

@@ -435,6 +435,54 @@ def test_a_registered_entry_point(tmp_path, monkeypatch):
                             "'cryocosim.sweep_functions': double, shell)") in err
 
 
+EXTERNAL_MODEL = """
+import sys
+from pathlib import Path
+
+from cryocosim import Actor, Output, Parameter
+
+Path(__file__).with_name("MARKER").write_text("imported")
+print("IMPORTED", file=sys.stderr)
+
+
+class Constant(Actor):
+    variables = (Parameter("value", "W", 1.0, "output value"), Output("y", "W", 0.0, "the value"))
+    default_step = 1.0
+
+    def setup(self):
+        self.y = self.value
+
+    def do_step(self, t, h):
+        self.y = self.value
+"""
+
+
+def test_a_scenario_sweeps_external_model_code_follows_the_scenarios_rule(tmp_path):
+    """A scenario naming a model module outside the registered ones (cryocosim.trust): validate
+    refuses it without importing it (--trust imports it), sweep names it in one line first."""
+    write(tmp_path / "sweep_ext_model.py", EXTERNAL_MODEL)
+    write(tmp_path / "s.toml", '[run]\nstop_time = 2.0\n[[actor]]\nname = "src"\nmodel = "sweep_ext_model:Constant"\n')
+    spec = write(tmp_path / "sweep.toml", 'scenario = "s.toml"\noutputs = ["src.y"]\n[parameters]\n"src.value" = [1.0, 2.0]\n')
+    env = dict(ENV, PYTHONPATH=os.pathsep.join([str(tmp_path), ENV.get("PYTHONPATH", "")]))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "cryocosim", *map(str, args)], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+    r = run("validate", spec)
+    assert r.returncode == 2 and "model module 'sweep_ext_model'" in r.stderr and "--trust" in r.stderr, r.stderr
+    assert r.stderr.startswith(f"cryocosim: error: {spec}: key 'scenario': ") and r.stderr.count("\n") == 1
+    assert not (tmp_path / "MARKER").exists()
+    r = run("validate", "--trust", spec)
+    assert r.returncode == 0 and "valid sweep spec (2 points" in r.stdout, r.stderr
+    r = run("sweep", spec, "-o", tmp_path / "o.nc", "--scheduler", "synchronous", "-q")
+    assert r.returncode == 0, r.stderr
+    notice, imported = r.stderr.splitlines()[:2]
+    assert notice.startswith(f"cryocosim: sweep {spec} executes code outside cryocosim's registered models: "
+                             f"module 'sweep_ext_model' ({tmp_path / 'sweep_ext_model.py'}") and imported == "IMPORTED"
+    with xr.open_dataset(tmp_path / "o.nc") as ds:
+        assert list(ds["src.y"].values) == [1.0, 2.0]
+
+
 # ================================================================================================
 # 5. fuzz
 # ================================================================================================
