@@ -79,8 +79,15 @@ def _result_stem(path: str) -> str:
     return p.parent.resolve().name if p.name == "SystemStructure.ssd" else p.stem
 
 
+def _scenario_file(path: str) -> Path:
+    """The file a run reads its system from: the scenario, the ``.ssp``/``.ssd``, or the
+    ``SystemStructure.ssd`` of an SSP folder."""
+    p = Path(path)
+    return p / "SystemStructure.ssd" if p.is_dir() else p
+
+
 def _cmd_run(args) -> int:
-    from .checks import check_output_path, check_plot_path, check_run_length
+    from .checks import check_not_input, check_output_path, check_plot_path, check_run_length
 
     system, settings = _load_system(args, "run")
     if args.stop_time is not None:
@@ -98,11 +105,11 @@ def _cmd_run(args) -> int:
         output, where = settings.output, f"{args.scenario}: [run]: key 'output'"
     else:
         output, where = f"results/{_result_stem(args.scenario)}.nc", ""
-    check_output_path(output, where)
+    check_output_path(output, where, suffix=".lock")  # the result's lock file is written beside it
+    check_not_input(output, _scenario_file(args.scenario), where)
     if args.plot:
         check_plot_path(args.plot, "--plot")
-        if Path(args.plot).resolve() == Path(output).resolve():
-            raise ConfigurationError(f"--plot '{args.plot}' is the result file")
+        check_not_input(args.plot, output, "--plot", "plot", "the result file")
     if args.plot:
         from .plot import plot_result  # matplotlib (about 0.7 s to import) only for --plot
     from .results import events_of
@@ -132,7 +139,7 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from .checks import check_output_path
+    from .checks import check_not_input, check_output_path
     from .sweep import SweepFailures, check_workers, failures, load_spec, run_sweep
 
     # its function located, none of its code run yet; a scenario's external model code named first
@@ -144,6 +151,7 @@ def _cmd_sweep(args) -> int:
     else:
         output, where = f"results/{Path(args.spec).stem}.nc", ""
     check_output_path(output, where)
+    check_not_input(output, args.spec, where, source_what="the sweep spec")
     if args.workers is not None and args.scheduler is not None:
         raise ConfigurationError("--workers sizes a new local cluster; it cannot be used with --scheduler")
     workers = None
