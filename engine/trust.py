@@ -95,7 +95,7 @@ def external_code(data: dict, source: str) -> list[ExternalCode]:
         if not isinstance(model, str):
             continue
         if model.lower().endswith(".fmu"):
-            path = Path(source).parent / model
+            path = (Path(source).parent / model).resolve()
             found.append(ExternalCode("FMU", path.name, str(path), str(name), fmu_payload(path)))
             continue
         if ":" not in model:

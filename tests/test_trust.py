@@ -50,6 +50,10 @@ def scenario_text(model: str) -> str:
     return f'[run]\nstop_time = 2.0\n\n[[actor]]\nname = "src"\nmodel = "{model}"\n'
 
 
+#: a registered model, its one input set
+MOTOR = scenario_text("motor") + 'step = 0.05\n[actor.parameters]\nspeed = "1000 rpm"\n'
+
+
 def cli(*args, cwd: Path, extra_path: Path | None = None, timeout: float = 120):
     env = dict(os.environ)
     if extra_path is not None:
@@ -111,7 +115,7 @@ def test_run_names_the_external_code_before_executing_it(external):
 
 
 def test_registered_models_need_no_notice_and_no_trust(tmp_path):
-    (tmp_path / "s.toml").write_text(scenario_text("motor"))
+    (tmp_path / "s.toml").write_text(MOTOR)
     for args in (["validate", "s.toml"], ["run", "s.toml", "-q", "-o", "r.nc"]):
         out = cli(*args, cwd=tmp_path)
         assert out.returncode == 0 and NOTICE not in out.stderr, out.stderr
@@ -132,7 +136,7 @@ def test_fmus_are_read_by_validate_and_named_by_run(tmp_path):
 
 
 def test_ssp_run_names_its_fmus(tmp_path):
-    (tmp_path / "s.toml").write_text(scenario_text("motor"))
+    (tmp_path / "s.toml").write_text(MOTOR)
     out = cli("export-system", "s.toml", "-o", "s.ssp", "--fmu-dir", "fmus", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     out = cli("run", "s.ssp", "-q", "-o", "r.nc", "--stop-time", "0.1", cwd=tmp_path)
