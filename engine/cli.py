@@ -376,6 +376,15 @@ def main(argv: list[str] | None = None) -> int:
         _error(f"{where}{exc.strerror or exc}")
         return 2
     except KeyboardInterrupt:
+        # the run is over and its file closed: a further Ctrl-C or SIGTERM must not turn the exit
+        # status 130 into death by that signal
+        import signal
+
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_IGN)
+        except ValueError:  # main() called outside the main thread: not ours to change
+            pass
         print("cryocosim: interrupted", file=sys.stderr)
         return 130
 

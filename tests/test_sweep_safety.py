@@ -735,3 +735,15 @@ def test_fuzz_mutated_specs_validate_or_fail_in_one_line(tmp_path):
     assert len(swept) >= 10 and any(r["status"] == 0 for r in swept), len(swept)
     assert not (tmp_path / "sweeps" / "MARKER").exists()   # validate never ran marker.py
     assert time.perf_counter() - t0 < 120
+
+
+def test_the_bounds_page_states_the_code_s_bounds():
+    """docs/sweep_specs.md is written by hand: its limits must be the code's."""
+    from cryocosim import sweep
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "sweep_specs.md").read_text()
+    for phrase in (f"at most {sweep.MAX_POINTS:,} points", f"at most {sweep.MAX_WORKERS_PER_CORE} worker processes",
+                   f"at most {sweep.MAX_EXPR_CHARS:,} characters and {sweep.MAX_EXPR_DEPTH} deep",
+                   f"at most {sweep.MAX_EXPAND} widenings", f"{sweep.MAX_ITER:,} iterations",
+                   f"at most {sweep.MAX_POINT_VALUES:,} values", f"at most {sweep.MAX_SPEC_BYTES // 2**20} MiB"):
+        assert phrase in page, phrase
