@@ -190,6 +190,37 @@ def file_kind(mode: int) -> str:
     return "a special file"
 
 
+def read_text_file(path: str | Path, where: str, what: str, limit: int,
+                   error: type[ConfigurationError] = ConfigurationError) -> str:
+    """The UTF-8 text of ``path``, a regular file of at most ``limit`` bytes: a folder, a device
+    (``/dev/zero``) or a named pipe is refused in one line (``error``, naming ``where`` and
+    ``what``), not read for ever; opening a pipe does not wait for a writer."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise error(f"{where}: cannot read {what}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise error(f"{where}: cannot read {what}: {kind}")
+        mib = f"{limit / 2**20:g} MiB"
+        if st.st_size > limit:
+            raise error(f"{where}: cannot read {what}: {st.st_size:,} bytes, more than the {mib} it may have")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise error(f"{where}: cannot read {what}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > limit:  # it grew while read
+        raise error(f"{where}: cannot read {what}: more than the {mib} it may have")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{where}: {what} is not a UTF-8 text file (byte {exc.start})") from None
+
+
 def same_file(a: str | Path, b: str | Path) -> bool:
     """``a`` and ``b`` are one file, under whatever names (symlinks, hard links, spellings)."""
     try:

@@ -29,8 +29,6 @@ failure.  A relative ``.fmu`` model path is taken relative to the scenario file'
 from __future__ import annotations
 
 import math
-import os
-import stat
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -39,7 +37,7 @@ from typing import Any
 
 from . import trust as trust_rules
 from .checks import (RESOLUTION, check_run_length, check_step, check_time, describe, locate_setup_error,
-                     parameter_message)
+                     parameter_message, read_text_file)
 from .errors import ConfigurationError, ConnectionError_, CryocosimError
 from .stepcontrol import StepControl
 from .system import System
@@ -309,34 +307,8 @@ MAX_SCENARIO_BYTES = 4 * 1024 * 1024
 
 
 def _read_text(path: Path, where: str) -> str:
-    """A scenario file's text: a regular file (not a device, a pipe or a folder) of at most
-    :data:`MAX_SCENARIO_BYTES`, in UTF-8."""
-    try:
-        # O_NONBLOCK: opening a named pipe does not wait for a writer
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise ConfigurationError(f"{where}: cannot read scenario: {exc.strerror or exc}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-            raise ConfigurationError(f"{where}: cannot read scenario: {kind}")
-        if st.st_size > MAX_SCENARIO_BYTES:
-            raise ConfigurationError(f"{where}: cannot read scenario: {st.st_size:,} bytes, more than a "
-                                     f"scenario file's {MAX_SCENARIO_BYTES // 2**20} MiB")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            raw = fh.read(MAX_SCENARIO_BYTES + 1)
-    except OSError as exc:
-        raise ConfigurationError(f"{where}: cannot read scenario: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    if len(raw) > MAX_SCENARIO_BYTES:  # it grew while read
-        raise ConfigurationError(f"{where}: cannot read scenario: more than a scenario file's "
-                                 f"{MAX_SCENARIO_BYTES // 2**20} MiB")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigurationError(f"{where}: not a UTF-8 text file (byte {exc.start})") from None
+    """A scenario file's text: a regular file of at most :data:`MAX_SCENARIO_BYTES`, in UTF-8."""
+    return read_text_file(path, where, "scenario", MAX_SCENARIO_BYTES)
 
 
 def _read_toml(path: Path, text: str, seen: tuple = ()) -> dict:

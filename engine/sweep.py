@@ -104,7 +104,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from . import __version__
-from .checks import RESOLUTION, check_output_path, check_run_length, check_time, describe
+from .checks import RESOLUTION, check_output_path, check_run_length, check_time, describe, read_text_file
 from .scenario import _kind
 from .errors import ConfigurationError, CryocosimError
 from .units import UnitError, parse_quantity, parse_unit
@@ -586,31 +586,8 @@ def _flatten(table: dict, where: str, scenario: bool, leaf_table_keys: set | Non
 
 
 def _read_text(path: Path, where: str, what: str) -> str:
-    """The UTF-8 text of a regular file of at most :data:`MAX_SPEC_BYTES` (a folder, a device or
-    a pipe is refused, not read for ever)."""
-    import stat
-
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)   # a named pipe: no wait for a writer
-    except OSError as exc:
-        raise SweepError(f"{where}: cannot read {what}: {exc.strerror or exc}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise SweepError(f"{where}: cannot read {what}: "
-                             f"{'a folder' if stat.S_ISDIR(st.st_mode) else 'not a regular file'}")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            raw = fh.read(MAX_SPEC_BYTES + 1)
-    except OSError as exc:
-        raise SweepError(f"{where}: cannot read {what}: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    if len(raw) > MAX_SPEC_BYTES:
-        raise SweepError(f"{where}: cannot read {what}: more than {MAX_SPEC_BYTES // 2**20} MiB")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SweepError(f"{where}: {what} is not a UTF-8 text file (byte {exc.start})") from None
+    """The UTF-8 text of a regular file of at most :data:`MAX_SPEC_BYTES`."""
+    return read_text_file(path, where, what, MAX_SPEC_BYTES, SweepError)
 
 
 def _sha_file(path: str | None) -> str:

@@ -18,22 +18,11 @@ import xarray as xr
 from cryocosim import ConfigurationError
 from cryocosim.cli import main
 from cryocosim.results import Recorder
+from test_results import SLOW  # a run of 10 ms steps that takes long enough to be signalled
 
 HERE = Path(__file__).parent
 SCENARIOS = HERE.parent / "scenarios"
 
-SLOW = """
-[run]
-stop_time = {stop}
-output_interval = 0.1
-
-[[actor]]
-name = "slow"
-model = "engine_actors:Slow"
-step = 0.1
-[actor.parameters]
-pause = 0.01
-"""
 
 #: the one line of a run stopped by a write error
 WRITE_ERROR = re.compile(r"cannot write result file '(?P<path>[^']+)' at t=(?P<t>\S+) s: (?P<cause>[^;]+); "
