@@ -42,8 +42,10 @@ from .checks import RESOLUTION
 from .errors import ActorTerminated, ConfigurationError, CryocosimError, ModelError, SetupError
 from .results import Recorder
 from .stepcontrol import StepControl, weighted_change
+from .variables import Causality
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_VALUE = operator.attrgetter("value")
 
 
 @dataclass
@@ -116,6 +118,16 @@ class _Reject(Exception):
     err = property(lambda self: self.args[0])
     cause = property(lambda self: self.args[1])
     key = property(lambda self: self.args[2])
+
+
+def _all_finite(slots: tuple) -> bool:
+    """Whether the values of ``slots`` are all finite, cheaply (a check on every step): their sum
+    is, NaN and infinities propagate.  False may also be a sum that overflowed, or a value that is
+    not a number: :meth:`Master._check_finite` looks at each."""
+    try:
+        return math.isfinite(sum(map(_VALUE, slots)))
+    except TypeError:
+        return False
 
 
 def _step_error(name: str, t: float, exc: BaseException) -> ModelError:
@@ -198,6 +210,13 @@ class Master:
             except Exception as exc:  # a model's own bug or library error: one line, named
                 raise SetupError(f"actor '{name}': setup failed: {type(exc).__name__}: {exc}", name) from exc
         self.bus.build_slots()
+        # the published slots of each actor's Real outputs, checked finite after every step
+        self._real_outputs = {
+            name: [(var, slot) for var, slot in self.bus.out_slots[name]
+                   if self.bus.actors[name].variable_map()[var].causality == Causality.output
+                   and self.bus.actors[name].variable_map()[var].type is float]
+            for name in self.order}
+        self._real_slots = {name: tuple(slot for _, slot in outs) for name, outs in self._real_outputs.items()}
         self._initialize_outputs()
         self.columns = [(a, v) for (a, v) in self.bus.slots]
 
@@ -229,10 +248,14 @@ class Master:
                     raise SetupError(f"initialisation: actor '{name}' failed: {type(exc).__name__}: {exc}",
                                      name) from exc
                 bus.publish(name, self.t)
+                bad = self._non_finite(name)
+                if bad is not None:
+                    raise SetupError(f"actor '{name}': output '{bad[0]}' is {bad[1]} after the initialisation (t={t0:g} s)",
+                                     name)
             worst, worst_change = None, 0.0
             for key, old in before:
                 new = slots[key].value
-                if new != old:
+                if new != old and not (new != new and old != old):  # a local that stays NaN is unchanged
                     # a String that changes has not converged; numbers by their relative change
                     change = math.inf if isinstance(new, str) or isinstance(old, str) \
                         else abs(new - old) / max(abs(new), abs(old))
@@ -300,6 +323,7 @@ class Master:
         final = self._stop_ticks
         tps = self.ticks_per_second
         gs = self.ordering == "gauss-seidel"
+        reals = self._real_slots[name]
         t = self.next[name]
         yield self._wait(env, t - env.now, priority)
         while t < until:
@@ -313,10 +337,40 @@ class Master:
             except Exception as exc:
                 raise _step_error(name, t / tps, exc) from exc
             bus.publish(name, t + h)
+            if not _all_finite(reals):
+                self._check_finite(name, t, t + h)
             self.steps_taken += 1
             t += h
             self.next[name] = t
             yield self._wait(env, h, priority)
+
+    def _non_finite(self, name: str) -> tuple[str, str] | None:
+        """(output, its value as text) of the first Real output of actor ``name`` whose published
+        value is NaN or infinite; None if all are finite."""
+        for var, slot in self._real_outputs[name]:
+            try:
+                finite = math.isfinite(slot.value)
+            except (TypeError, ValueError):
+                continue  # not a number at all: the recorder says so
+            if not finite:
+                return var, repr(float(slot.value))
+        return None
+
+    def _check_finite(self, name: str, t0: int, t1: int) -> None:
+        """A NaN or infinite Real output of actor ``name`` after its step from tick ``t0`` to
+        ``t1`` stops the run (:class:`ModelError`, one line naming the actor, the output and the
+        time): every actor reading it would compute garbage, and the results would hold it.  In an
+        adaptive run the step is retried smaller first, like a model failure.  Locals are not
+        checked: nothing reads them (a ratio undefined at a standstill may be NaN)."""
+        bad = self._non_finite(name)
+        if bad is None:
+            return  # finite values whose plain sum overflowed
+        tps = self.ticks_per_second
+        err = ModelError(f"actor '{name}': output '{bad[0]}' is {bad[1]} after its step from t={t0 / tps:g} s "
+                         f"to t={t1 / tps:g} s (a non-finite output stops the run)")
+        if self.macro and self._reject_above:
+            raise _Reject(math.inf, err)  # retried at a smaller step; raised if it fails there too
+        raise err
 
     def _actor_terminated(self, name: str, exc: ActorTerminated, t: int, t_end: int) -> None:
         """Actor ``name`` ended the simulation in its step from tick ``t`` to ``t_end``: log it;
@@ -531,11 +585,19 @@ class Master:
     # t1 never passes an output time, a time event or the stop time, so records and events fall on
     # their exact times.
 
-    def _prepare_macro(self) -> None:
+    def _prepare_macro(self, stop: int) -> None:
         control = self.control
         res, tps = self.resolution, self.ticks_per_second
         fast = min(self.ticks.values())
-        self._ratio = {n: max(1, round(self.ticks[n] / fast)) for n in self.order}
+        # an actor's step in fastest steps, at most a macro step's longest span (the output
+        # interval or what is left of the run): no macro step passes an output time, so a longer
+        # step would always be cut there anyway, and a step control that shrinks the steps in
+        # proportion needs the ratio to reach the slow actor (a 50000 s step beside 0.05 s ones,
+        # run to 2 s: at its nominal ratio of a million every retry only shrank the fast actors,
+        # to 400,000 steps each of a 2 s macro step that never got shorter)
+        span = max(1, min(self.output_ticks, stop - self.t))
+        cap = max(1, -(-span // fast))
+        self._ratio = {n: min(cap, max(1, round(self.ticks[n] / fast))) for n in self.order}
         self._K = max(self._ratio.values())
         nominal = fast * res
         self._h_min = max(1, round((control.min_step or nominal * 1e-4) * tps))
@@ -585,7 +647,7 @@ class Master:
 
     def _run_macro(self, stop: int, progress, t_wall: float) -> None:
         control = self.control
-        self._prepare_macro()
+        self._prepare_macro(stop)
         out = self.output_ticks
         if self.t % out == 0 and (self.recorder is None or not self.recorder.times):
             self._record(self.t)
@@ -666,7 +728,7 @@ class Master:
         self._abort_on_change = reject_above
         self.last_iterations = 1
         self._err_order = 1
-        if not self.control.iterate:
+        if not self.control.iterate or not self._coupled:  # nothing coupled: nothing to iterate
             self._advance_actors(t0, t1, hf)
             return self._err
         return self._iterate_step(t0, t1, hf, snap, reject_above)
@@ -789,6 +851,7 @@ class Master:
         self.bus.restore(snap["bus"])
         for name in self.order:
             self.bus.publish(name, t1)
+            self._check_finite(name, t0, t1)
         x_tilde = self._coupled_values()
         # local error: the corrector against the predictor; of order 2 after a linear prediction
         # (x_{n+1} - x_pred = h (h + h_prev) u''/2, backward Euler's error h^2 u''/2 of it)
@@ -881,12 +944,15 @@ class Master:
         gs = self.ordering == "gauss-seidel"
         checked = self._checked[name] if self.control.adaptive else ()
         rtol = self._rtol
+        reals = self._real_slots[name]
         t = t0
         while t < t1:
             h = min(h_full, t1 - t)
             bus.read_inputs(name, t + h if gs else t)
             self._do_step(name, actor, t / tps, h / tps)
             bus.publish(name, t + h)
+            if not _all_finite(reals):
+                self._check_finite(name, t, t + h)
             self.steps_taken += 1
             for slot, atol, key in checked:
                 e = weighted_change(slot.value, slot.prev, atol, rtol)
