@@ -62,7 +62,12 @@ Not supported (a one-line :class:`ConfigurationError` naming the file, line and 
 nested systems, signal dictionaries, connections to the system's own connectors, parameter
 mappings (``ssd:ParameterMapping``), enumeration and binary values, a start time other than 0,
 sources outside the package.  Every error of a bad SSP (a missing file, an unknown component, a
-connector the FMU does not have, malformed XML) names the file, the line and the element.
+connector the FMU does not have, malformed XML) names the file, the line and the element; so do
+numbers that are not finite (a transformation's factor or offset, an ``ssv:Real``, or either once
+converted) and integers the FMU variable cannot take (32 bits, its declared min/max, an
+Enumeration's items).  A package may take :data:`MAX_EXTRACTED_BYTES` extracted, its FMUs as much
+together, and hold :data:`MAX_MEMBERS` members (zip bombs): checked from the zip's headers, and
+while extracting.
 """
 from __future__ import annotations
 
@@ -72,6 +77,7 @@ import shutil
 import tempfile
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
@@ -401,6 +407,55 @@ def _write_package(path: Path, files: dict[str, bytes], copies: dict[str, Path])
 # =============================================================================================
 _EXTRACTED: list[str] = []
 
+#: the most a package may take extracted (bytes), and the FMUs in it together (fmpy extracts each),
+#: and the most members a zip may hold: a zip bomb (a gigabyte of zeros in a megabyte) is refused
+#: from the zip's headers before anything is written, and while extracting in case they lie.  An
+#: SSP holds an SSD, parameter sets and FMUs: tens of megabytes, a few hundred at the most
+MAX_EXTRACTED_BYTES = 512 * 2**20
+MAX_MEMBERS = 10_000
+#: what a damaged or hostile zip raises in zipfile
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.0f} MiB" if n >= 2**20 else f"{n} bytes"
+
+
+def _check_sizes(zf: zipfile.ZipFile, label: str, budget: int, whose: str = "an SSP package") -> int:
+    """The bytes the members of ``zf`` declare in its headers; an error if there are more than
+    MAX_MEMBERS members or more than ``budget`` bytes."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ConfigurationError(f"{label}: {len(infos)} members in the zip, above the limit of {MAX_MEMBERS}")
+    declared = sum(info.file_size for info in infos)
+    if declared > budget:
+        raise ConfigurationError(f"{label}: its members would take {_mib(declared)} extracted, above the limit "
+                                 f"of {_mib(MAX_EXTRACTED_BYTES)} of {whose} (a zip bomb?)")
+    return declared
+
+
+def _extract(zf: zipfile.ZipFile, dest: Path, label: str) -> None:
+    """Extract ``zf`` into ``dest`` (member names checked before), counting the bytes written:
+    an error beyond MAX_EXTRACTED_BYTES, whatever the headers said."""
+    total = 0
+    for info in zf.infolist():
+        target = dest / info.filename
+        try:
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    total += len(chunk)
+                    if total > MAX_EXTRACTED_BYTES:
+                        raise ConfigurationError(f"{label}: its members take more than {_mib(MAX_EXTRACTED_BYTES)} "
+                                                 "extracted, more than its headers declare (a zip bomb?)")
+                    out.write(chunk)
+        except _ZIP_ERRORS as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _oneline(exc)
+            raise ConfigurationError(f"{label}: cannot extract {info.filename!r} from the package: {why}") from None
+
 
 @atexit.register
 def _remove_extracted() -> None:
@@ -484,6 +539,13 @@ def _float_attr(doc: _Doc, el: ET.Element, key: str, default: float | None = Non
         raise doc.error(el, f"attribute {key}={text!r} is not a number", what) from None
 
 
+def _finite_attr(doc: _Doc, el: ET.Element, key: str, default: float, what: str = "") -> float:
+    x = _float_attr(doc, el, key, default, what)
+    if not math.isfinite(x):
+        raise doc.error(el, f"<{_local(el.tag)}> {key}={el.get(key)!r} is not a finite number", what)
+    return x
+
+
 def _units_table(doc: _Doc, parent: ET.Element | None) -> dict[str, Unit]:
     """``ssc:Unit`` definitions under ``parent`` (an ``ssd:Units``/``ssv:Units`` element)."""
     table: dict[str, Unit] = {}
@@ -505,7 +567,7 @@ def _units_table(doc: _Doc, parent: ET.Element | None) -> dict[str, Unit]:
         factor = _float_attr(doc, b, "factor", 1.0)
         offset = _float_attr(doc, b, "offset", 0.0)
         if not (math.isfinite(factor) and factor > 0 and math.isfinite(offset)):
-            raise doc.error(b, f"factor must be positive and finite, offset finite", f"<BaseUnit> of unit {name!r}")
+            raise doc.error(b, "factor must be positive and finite, offset finite", f"<BaseUnit> of unit {name!r}")
         table[name] = Unit(factor, tuple(dims), offset, name)
     return table
 
@@ -533,6 +595,15 @@ def _affine(a: Unit, b: Unit) -> tuple[Fraction, Fraction]:
     """Exact (scale, offset) with value_b = value_a*scale + offset."""
     fb = Fraction(b.factor)
     return Fraction(a.factor) / fb, (Fraction(a.offset) - Fraction(b.offset)) / fb
+
+
+def _to_float(x: Fraction) -> float | None:
+    """``x`` as a finite double; None beyond the range of doubles."""
+    try:
+        f = float(x)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
 
 
 def _unit_string(unit: Unit) -> str | None:
@@ -577,6 +648,8 @@ class _Reader:
         self.path = path
         self.label = label
         self.default_step = default_step
+        self.fmu_bytes = 0  # what the FMUs read so far take extracted (fmpy extracts each)
+        self.fmus_checked: set[Path] = set()
         self.base_dir, ssd = self._open(path)
         try:
             data = ssd.read_bytes()
@@ -598,22 +671,20 @@ class _Reader:
             return path.parent, path
         try:
             zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise ConfigurationError(f"{self.label}: not a readable SSP (zip archive): {' '.join(str(exc).split())}") from None
+        except _ZIP_ERRORS as exc:
+            raise ConfigurationError(f"{self.label}: not a readable SSP (zip archive): {_oneline(exc)}") from None
         with zf:
             names = zf.namelist()
             if SSD_NAME not in names:
                 raise ConfigurationError(f"{self.label}: the package holds no {SSD_NAME} at its top level")
             for n in names:
                 p = PurePosixPath(n)
-                if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
+                if not p.parts or p.is_absolute() or ".." in p.parts or ":" in p.parts[0]:
                     raise ConfigurationError(f"{self.label}: unsafe member name {n!r} in the package")
+            _check_sizes(zf, self.label, MAX_EXTRACTED_BYTES)
             tmp = tempfile.mkdtemp(prefix="cryocosim_ssp_")
             _EXTRACTED.append(tmp)
-            try:
-                zf.extractall(tmp)
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise ConfigurationError(f"{self.label}: cannot extract the package: {' '.join(str(exc).split())}") from None
+            _extract(zf, Path(tmp), self.label)
         return Path(tmp), Path(tmp) / SSD_NAME
 
     def _file(self, doc: _Doc, el: ET.Element, uri: str, key: str, what: str = "") -> tuple[Path, str]:
@@ -708,6 +779,8 @@ class _Reader:
                         if msg.startswith(head):
                             msg = msg[len(head):]
                     raise ConfigurationError(f"{origin}: {comp.name}.{var}: {msg.lstrip(' =:')}") from None
+                if v.type is int:
+                    _check_integer(comp, v, getattr(actor, var), origin)
                 if v.causality == Causality.input:
                     system.bus.fix_input(comp.name, var)
                 params[var], origins[var] = value, origin
@@ -777,6 +850,15 @@ class _Reader:
         if source is None:
             raise doc.error(el, "has no source (an FMU is needed to run it)")
         fmu, rel = self._file(doc, el, source, "source")
+        if fmu not in self.fmus_checked:  # fmpy extracts it whole: its size counts
+            self.fmus_checked.add(fmu)
+            label = doc.at(el, f"<Component name={name!r}>: source {source!r}")
+            try:
+                with zipfile.ZipFile(fmu) as zf:
+                    self.fmu_bytes += _check_sizes(zf, label, MAX_EXTRACTED_BYTES - self.fmu_bytes,
+                                                   "the FMUs of an SSP together")
+            except _ZIP_ERRORS:
+                pass  # not a zip: the FMU reader says so
         try:
             cls = load_fmu_actor_class(fmu)
         except CryocosimError as exc:
@@ -904,6 +986,8 @@ class _Reader:
                     x = float(text)
                 except ValueError:
                     raise pdoc.error(typ, f"value {text!r} is not a number", what) from None
+                if not math.isfinite(x):
+                    raise pdoc.error(typ, f"value {text!r} is not a finite number", what)
                 unit = typ.get("unit")
                 value = (x, _resolve_unit(pdoc, typ, unit, [units, self.units], what) if unit else None)
             elif t == "Integer":
@@ -949,7 +1033,10 @@ class _Reader:
                     value = x
                 else:
                     s, o = _affine(unit, target)
-                    value = float(Fraction(x) * s + o) if math.isfinite(x) else x
+                    value = _to_float(Fraction(x) * s + o)
+                    if value is None:
+                        raise ConfigurationError(f"{where}: {x!r} {unit.text} is beyond the range of a double in "
+                                                 f"{comp.name}.{var}'s unit {v.unit!r}")
             else:
                 value = x
         elif isinstance(value, bool):
@@ -1004,10 +1091,8 @@ class _Reader:
         scale = offset = None  # None: the bus's own conversion between the FMU variables' units
         if va.type is float:
             ua, ub = ca.unit_of(va), cb.unit_of(vb)
-            a = Fraction(_float_attr(doc, lt, "factor", 1.0, label)) if lt is not None else Fraction(1)
-            b = Fraction(_float_attr(doc, lt, "offset", 0.0, label)) if lt is not None else Fraction(0)
-            if lt is not None and not all(math.isfinite(float(x)) for x in (a, b)):
-                raise doc.error(lt, "factor and offset must be finite", label)
+            a = Fraction(_finite_attr(doc, lt, "factor", 1.0, label)) if lt is not None else Fraction(1)
+            b = Fraction(_finite_attr(doc, lt, "offset", 0.0, label)) if lt is not None else Fraction(0)
             if suppress:
                 scale, offset = a, b
             else:
@@ -1028,6 +1113,9 @@ class _Reader:
                 s2, o2 = _affine(sb, ub)      # the end connector's unit -> the FMU variable's
                 # the transformation applies in the end connector's unit
                 scale, offset = s2 * a * s1, s2 * (a * o1 + b) + o2
+            if _to_float(scale) is None or _to_float(offset) is None:
+                raise doc.error(c, "the conversion (the transformation and the connector units) is beyond the range "
+                                   "of a double", label)
             plain = (not suppress and lt is None and _same(ca.connector_units.get(va.name, ua), ua)
                      and _same(cb.connector_units.get(vb.name, ub), ub) and _bus_units(va.unit, vb.unit))
             if plain and _same(ua, parse_unit(va.unit)) and _same(ub, parse_unit(vb.unit)):
@@ -1046,6 +1134,31 @@ def _bus_units(a: str, b: str) -> bool:
         return parse_unit(a).dims == parse_unit(b).dims
     except UnitError:
         return False
+
+
+#: the range of an FMI 2.0 Integer (fmi2Integer is a C int: 32 bits)
+FMI_INTEGER = (-2**31, 2**31 - 1)
+
+
+def _check_integer(comp: _Component, v, value: int, origin: str) -> None:
+    """An Integer or Enumeration value within what FMU variable ``v`` takes: 32 bits, its declared
+    ``min``/``max`` and, for an Enumeration, one of its items (a C FMU would wrap the value around
+    or read a value it does not know)."""
+    where = f"{origin}: {comp.name}.{v.name} = {value}"
+    lo, hi = FMI_INTEGER
+    if not lo <= value <= hi:
+        raise ConfigurationError(f"{where} is outside the range of an FMI Integer ({lo} to {hi})")
+    sv = comp.md_vars.get(v.name)
+    for bound, below in ((getattr(sv, "min", None), True), (getattr(sv, "max", None), False)):
+        try:
+            bound = float(bound)
+        except (TypeError, ValueError):
+            continue  # none declared
+        if (value < bound) if below else (value > bound):
+            raise ConfigurationError(f"{where} is {'below' if below else 'above'} the FMU's declared "
+                                     f"{'minimum' if below else 'maximum'} {bound:g}")
+    if v.items and value not in [k for _, k in v.items]:
+        raise ConfigurationError(f"{where} is not one of its items ({', '.join(f'{k} ({n})' for n, k in v.items)})")
 
 
 def _oneline(exc: BaseException) -> str:
