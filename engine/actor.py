@@ -97,12 +97,14 @@ class Actor:
         except UnitError as exc:
             raise ParameterError(f"{where}: {exc}") from None
         unit = "" if var.unit == "1" else f" {var.unit}"   # a count or a ratio: no unit shown
+        # a whole number in full (2147483648 beside the limit 2147483647, not 2.14748e+09 twice)
+        num = (lambda v: f"{int(v)}") if var.type is int else (lambda v: f"{v:g}")  # noqa: E731
         if abs(x) > MAX_MAGNITUDE:
             raise ParameterError(f"{where} = {x:g}{unit} is absurdly large (limit {MAX_MAGNITUDE:g})")
         if var.min is not None and x < var.min:
-            raise ParameterError(f"{where} = {x:g}{unit} is below its minimum {var.min:g}{unit}")
+            raise ParameterError(f"{where} = {num(x)}{unit} is below its minimum {num(var.min)}{unit}")
         if var.max is not None and x > var.max:
-            raise ParameterError(f"{where} = {x:g}{unit} is above its maximum {var.max:g}{unit}")
+            raise ParameterError(f"{where} = {num(x)}{unit} is above its maximum {num(var.max)}{unit}")
         if var.type is int:
             if x != int(x):
                 raise ParameterError(f"{where} = {x:g} must be a whole number")

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from cryocosim import System
+from cryocosim import System, scenario
 from cryocosim.errors import (ActorTerminated, ConfigurationError, CryocosimWarning, ModelError,
                               SimulationError)
 from cryocosim.errors import ConnectionError_
@@ -672,3 +672,35 @@ def test_last_sample_of_a_terminating_fmu_among_others(fmus):
             (ev,) = events_of(ds)
             assert ds["time"].values[-1] == 1.9 and ev["time"] == 1.9 and ev["run_end"] < 1.9
             assert ds["s.counter"].values[-1] > ds["s.counter"].values[-2]  # its own last step
+
+
+def test_a_scenario_s_fmu_is_held_to_what_an_fmu_takes(fmus, tmp_path):
+    """An FMU named in a TOML scenario (not only in an SSP): an Integer set beyond a C int is a
+    one-line error, not a value wrapped around; a zip bomb is refused from its headers, at once."""
+    import time
+
+    text = (f'[run]\nstop_time = 1.0\n[[actor]]\nname = "a"\nmodel = "{fmus["CTypes"]}"\nstep = {H}\n'
+            '[actor.parameters]\nn_in = {n}\n')
+    for n, ok in ((2**31 - 1, True), (2**31, False), (-(2**31) - 1, False)):
+        (tmp_path / "s.toml").write_text(text.format(n=n))
+        if ok:
+            scenario.validate(tmp_path / "s.toml")
+            continue
+        with pytest.raises(ConfigurationError) as err:
+            scenario.validate(tmp_path / "s.toml")
+        msg = str(err.value)
+        assert "\n" not in msg and "parameters.n_in" in msg and str(n) in msg, msg
+    bomb = tmp_path / "Bomb.fmu"
+    shutil.copy(fmus["CTypes"], bomb)
+    with zipfile.ZipFile(bomb, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("resources/zeros.bin", "w", force_zip64=True) as member:
+            for _ in range(520):
+                member.write(bytes(2**20))
+    assert bomb.stat().st_size < 10 * 2**20
+    (tmp_path / "b.toml").write_text(text.replace(str(fmus["CTypes"]), str(bomb)).format(n=1))
+    t = time.perf_counter()
+    with pytest.raises(ConfigurationError) as err:
+        scenario.validate(tmp_path / "b.toml")
+    assert time.perf_counter() - t < 5.0
+    assert f"FMU '{bomb}': its members would take 520 MiB extracted, above the limit of 512 MiB of an FMU " \
+           "(a zip bomb?)" in str(err.value)

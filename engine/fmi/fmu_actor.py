@@ -60,6 +60,12 @@ _DISCARD = 2
 _BASE = {"Integer": "Integer", "Enumeration": "Integer", "Boolean": "Boolean", "String": "String"}
 _CTYPE = {"Integer": ctypes.c_int, "Boolean": ctypes.c_int, "String": ctypes.c_char_p}
 _EXTRACTED: list[str] = []
+#: the most an FMU may take extracted (bytes), and the most members it may hold: fmpy extracts an
+#: FMU whole, so a zip bomb (a gigabyte of zeros in a megabyte) is refused from its headers first
+MAX_FMU_BYTES = 512 * 2**20
+MAX_FMU_MEMBERS = 10_000
+#: the values of an FMI 2.0 Integer (a C int)
+FMI_INTEGER = (-2**31, 2**31 - 1)
 _CLASSES: dict[tuple, type] = {}  # (resolved path, mtime, size) -> class: read and extract once
 
 
@@ -542,7 +548,23 @@ def load_fmu_actor_class(path: str | Path) -> type[FMUActor]:
     return cls
 
 
+def _check_archive(path: Path, where: str) -> None:
+    """The FMU's zip headers within MAX_FMU_MEMBERS members and MAX_FMU_BYTES extracted."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a readable zip: fmpy's reader says so below
+    if len(infos) > MAX_FMU_MEMBERS:
+        raise ModelError(f"{where}: {len(infos)} members in the zip, above the limit of {MAX_FMU_MEMBERS} of an FMU")
+    declared = sum(info.file_size for info in infos)
+    if declared > MAX_FMU_BYTES:
+        raise ModelError(f"{where}: its members would take {declared / 2**20:.0f} MiB extracted, above the limit "
+                         f"of {MAX_FMU_BYTES // 2**20} MiB of an FMU (a zip bomb?)")
+
+
 def _make_class(path: Path, where: str) -> type[FMUActor]:
+    _check_archive(path, where)
     try:
         md = fmpy.read_model_description(str(path), validate=True)
     except zipfile.BadZipFile as exc:
@@ -581,6 +603,11 @@ def _make_class(path: Path, where: str) -> type[FMUActor]:
             vmin, vmax = bound(sv.min), bound(sv.max)
         except ValueError as exc:
             raise ModelError(f"{where}: variable '{sv.name}': {exc}") from None
+        if causality != Causality.parameter:
+            vmin = vmax = None  # an input's declared bounds are the model's business at run time
+        if t is int:  # an Integer holds a C int whatever its declared bounds: set values are checked
+            vmin = FMI_INTEGER[0] if vmin is None else max(vmin, FMI_INTEGER[0])
+            vmax = FMI_INTEGER[1] if vmax is None else min(vmax, FMI_INTEGER[1])
         try:
             nominal = float(sv.nominal) if t is float and sv.nominal not in (None, "") else None
         except ValueError:
@@ -591,9 +618,7 @@ def _make_class(path: Path, where: str) -> type[FMUActor]:
                 items = tuple((it.name, int(it.value)) for it in sv.declaredType.items)
             except (TypeError, ValueError) as exc:
                 raise ModelError(f"{where}: variable '{sv.name}': enumeration items: {exc}") from None
-        variables.append(Variable(sv.name, causality, unit, start, sv.description or "", t,
-                                  vmin if causality == Causality.parameter else None,
-                                  vmax if causality == Causality.parameter else None,
+        variables.append(Variable(sv.name, causality, unit, start, sv.description or "", t, vmin, vmax,
                                   sv.variability == "tunable", nominal=nominal, items=items,
                                   # FMI 2.0: an input runs at its start value unless the master sets it
                                   start_is_default=causality == Causality.input and sv.start is not None))
