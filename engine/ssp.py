@@ -771,6 +771,13 @@ class _Reader:
                 v = declared.get(var)
                 if v is None or v.causality not in (Causality.parameter, Causality.input):
                     raise ConfigurationError(f"{origin}: {var!r} is not a parameter or input of component {comp.name!r}")
+                if v.type is int:  # its own message, before the actor's
+                    try:
+                        number = value if isinstance(value, int) else int(str(value).strip())
+                    except ValueError:
+                        number = None  # not a whole number: the actor says so
+                    if number is not None:
+                        _check_integer(comp, v, number, origin)
                 try:
                     actor.set_parameter(var, value)
                 except CryocosimError as exc:

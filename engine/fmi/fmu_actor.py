@@ -442,6 +442,11 @@ class FMUActor(Actor):
         if live and not self._in_init and not var.tunable:
             raise ParameterError(f"actor '{self.name}': parameter '{key}' of FMU '{self.fmu_path.name}' "
                                  "is not tunable and cannot change during a run")
+        if var is not None and var.type is int:  # a C int, whatever the FMU declares: never wrapped
+            x, (lo, hi) = self.coerce(var, value), FMI_INTEGER
+            if not lo <= x <= hi:
+                raise ParameterError(f"actor '{self.name}': {key} = {x} is outside the range of an FMI "
+                                     f"Integer ({lo} to {hi})")
         super().set_parameter(key, value)
         if live:
             try:
@@ -605,9 +610,6 @@ def _make_class(path: Path, where: str) -> type[FMUActor]:
             raise ModelError(f"{where}: variable '{sv.name}': {exc}") from None
         if causality != Causality.parameter:
             vmin = vmax = None  # an input's declared bounds are the model's business at run time
-        if t is int:  # an Integer holds a C int whatever its declared bounds: set values are checked
-            vmin = FMI_INTEGER[0] if vmin is None else max(vmin, FMI_INTEGER[0])
-            vmax = FMI_INTEGER[1] if vmax is None else min(vmax, FMI_INTEGER[1])
         try:
             nominal = float(sv.nominal) if t is float and sv.nominal not in (None, "") else None
         except ValueError:
