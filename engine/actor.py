@@ -35,6 +35,9 @@ class Actor:
     default_step: ClassVar[float] = 1.0
     #: one-line description used by ``cryocosim describe`` and the FMU's modelDescription
     summary: ClassVar[str] = ""
+    #: the outputs a run's summary shows for this actor (a load's temperature, a compressor's flow
+    #: and power): :mod:`cryocosim.summary`; none declared, the first Real outputs are shown
+    headline: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, name: str = "actor", **parameters: Any):
         self.name = name

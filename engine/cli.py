@@ -112,8 +112,6 @@ def _cmd_run(args) -> int:
         check_not_input(args.plot, output, "--plot", "plot", "the result file")
     if args.plot:
         from .plot import plot_result  # matplotlib (about 0.7 s to import) only for --plot
-    from .results import events_of
-
     options = settings.run_options()
     if args.tolerance is not None:
         tol = _number(args.tolerance, "--tolerance")
@@ -125,16 +123,141 @@ def _cmd_run(args) -> int:
     # the file is the result: no Dataset (and no xarray import) unless a plot is asked for
     try:
         rec = system.run(stop, output=output, progress=not args.quiet, fmu=args.fmu, dataset=False, **options)
+    except KeyboardInterrupt:
+        _ignore_signals()
+        if not _say_interrupted(output):
+            print("cryocosim: interrupted", file=sys.stderr, flush=True)
+        return 130
     finally:
         system.release()        # the run is over: terminate and free the FMUs now, not at exit
-    print(f"wrote {output} ({len(rec.times)} records, {len(rec.columns)} variables; "
-          f"{rec.attrs['status']}; wall time {rec.attrs['wall_time_s']:.1f} s)")
-    for ev in events_of(rec):
-        print(f"  event at t={ev['time']:.3f} s: {ev['name']}")
+    _print_summary(rec, system, output, quiet=args.quiet)
     if args.plot:
         panels = settings.extra.get("plot", {}).get("panels")
         plot_result(rec.dataset(), args.plot, panels, title=system.name)
         print(f"wrote {args.plot}")
+    return 0
+
+
+def _print_summary(rec, system, output: str, quiet: bool) -> None:
+    """The run's last words: where the result is and how it ended; unless ``quiet``, its
+    headline outputs (final, min, max, in display units) and its events at h:mm:ss."""
+    from .results import events_of
+    from .summary import duration, event_lines, headline_names, summary_lines
+
+    t_end = rec.times[-1] if rec.times else 0.0
+    wall = rec.attrs.get("wall_time_s", 0.0)
+    print(f"wrote {output}: {len(rec.times):,} records of {len(rec.columns)} variables, {rec.attrs['status']}; "
+          f"{duration(t_end)} simulated in {wall:.1f} s")
+    if quiet:
+        return
+    units = {name: unit for name, unit, _ in rec.columns}
+    arrays = rec.arrays()
+    names = headline_names(system.bus.actors, arrays)
+    for line in summary_lines(arrays, units, names, getattr(rec, "display_units", None)):
+        print(line)
+    for line in event_lines(events_of(rec)):
+        print(line)
+
+
+def _say_interrupted(output: str) -> bool:
+    """Say where and when an interrupted run stopped, from its file's status (``interrupted at
+    t=…``); False when the file does not tell."""
+    import re
+
+    from .summary import clock, duration
+
+    try:
+        import netCDF4
+
+        with netCDF4.Dataset(output) as nc:
+            status = str(nc.getncattr("status"))
+    except Exception:  # noqa: BLE001 - the file could not be read: say less
+        status = ""
+    m = re.match(r"interrupted at t=([^ ]+) s", status)
+    if m:
+        t = float(m.group(1))
+        print(f"cryocosim: interrupted at t = {clock(t)} ({duration(t)}), results to then in {output}",
+              file=sys.stderr, flush=True)
+        return True
+    return False
+
+
+def _ignore_signals() -> None:
+    """After an interrupted run, a further Ctrl-C or SIGTERM must not turn the exit status 130
+    into death by that signal (the file is closed already)."""
+    import signal
+
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+    except ValueError:  # not the main thread: not ours to change
+        pass
+
+
+def _open_result(path: str, what: str = "result"):
+    """A result file as an xarray Dataset (loaded: the file is closed again), or one line."""
+    import xarray as xr
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigurationError(f"{path}: no such {what} file" if not p.exists() else f"{path}: not a file")
+    try:
+        with xr.open_dataset(p) as ds:
+            return ds.load()
+    except Exception as exc:  # noqa: BLE001 - whatever the NetCDF layer says, in one line
+        raise ConfigurationError(f"{path}: not a readable result (NetCDF) file: {type(exc).__name__}: "
+                                 f"{' '.join(str(exc).split())[:200]}") from None
+
+
+def _panels_for(ds, names: list[str] | None, where: str):
+    from .plot import default_panels, scenario_panels
+
+    if not names:
+        return scenario_panels(ds) or default_panels(ds)
+    missing = [n for n in names if n not in ds]
+    if missing:
+        known = ", ".join(sorted(ds.data_vars)[:12])
+        raise ConfigurationError(f"{where}: --var {missing[0]!r} is not in the result (its variables: {known}, ...)")
+    return default_panels(ds, max_panels=len(names), names=names)
+
+
+def _cmd_plot(args) -> int:
+    from .checks import check_not_input, check_plot_path
+
+    out = args.output or str(Path(args.result).with_suffix(".png"))
+    check_plot_path(out, "-o/--output")
+    check_not_input(out, args.result, "-o/--output", "plot", "the result file")
+    ds = _open_result(args.result)
+    panels = _panels_for(ds, args.var, args.result)
+    from .plot import plot_result
+
+    plot_result(ds, out, panels, title=ds.attrs.get("title") or Path(args.result).stem)
+    print(f"wrote {out}")
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    from .checks import check_not_input, check_plot_path
+    from .compare import difference_lines, differences
+
+    if len(args.results) < 2:
+        raise ConfigurationError("compare needs two results or more (the first is the reference)")
+    results = [(path, _open_result(path)) for path in args.results]
+    reference = results[0][1]
+    panels = _panels_for(reference, args.var, args.results[0])
+    names = [n for panel in panels for n in panel.names]
+    for label, ds in results[1:]:
+        found, common = differences(reference, ds, names)
+        for line in difference_lines(args.results[0], label, found, common):
+            print(line)
+    if args.output:
+        check_plot_path(args.output, "-o/--output")
+        for path in args.results:
+            check_not_input(args.output, path, "-o/--output", "plot", "a result file")
+        from .plot import plot_results
+
+        plot_results(results, args.output, panels, title="compared: " + ", ".join(Path(p).name for p in args.results))
+        print(f"wrote {args.output}")
     return 0
 
 
@@ -181,6 +304,11 @@ def _cmd_sweep(args) -> int:
     print(f"wrote {output} ({a['points_total']} points: {a['points_done']} done, {a['points_failed']} failed; "
           f"{a['points_computed']} computed, {a['points_cached']} from {output}.parts; "
           f"{a['workers']} workers, {a['tasks']} tasks; wall time {a['wall_time_s']:.1f} s)")
+    if not args.quiet:
+        from .summary import sweep_table_lines
+
+        for line in sweep_table_lines(ds):
+            print(line)
     if a["points_failed"]:
         lines = failures(ds)
         raise SweepFailures(f"{a['points_failed']} of {a['points_total']} points failed (first: {lines[0]}); "
@@ -270,6 +398,9 @@ def _cmd_export_system(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cryocosim", description="Co-simulation of cryogenic refrigerators from stepped actors and FMI 2.0 FMUs.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"cryocosim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario file or an SSP system (.ssp, or a folder with SystemStructure.ssd)")
     r.add_argument("scenario", help="TOML scenario, .ssp package, folder holding SystemStructure.ssd, or .ssd file")
@@ -306,6 +437,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="import the model modules a scenario names outside the registered models, to check "
                         "their declarations (without it, validate executes no such code and refuses them)")
     v.set_defaults(func=_cmd_validate)
+    pl = sub.add_parser("plot", help="plot a result file (the scenario's panels, or the variables named)")
+    pl.add_argument("result", help="a result NetCDF file (cryocosim run -o)")
+    pl.add_argument("-o", "--output", help="the picture (png, pdf, svg...; default: the result's name with .png)")
+    pl.add_argument("--var", action="append", metavar="ACTOR.VARIABLE",
+                    help="a variable to plot (repeat; grouped in panels by unit); default: the scenario's [plot] panels")
+    pl.set_defaults(func=_cmd_plot)
+    cp = sub.add_parser("compare", help="compare results: the largest difference of each variable, and a plot "
+                                        "of them overlaid")
+    cp.add_argument("results", nargs="+", metavar="RESULT", help="result NetCDF files; the first is the reference")
+    cp.add_argument("-o", "--output", help="a picture of the results overlaid on the same panels")
+    cp.add_argument("--var", action="append", metavar="ACTOR.VARIABLE",
+                    help="a variable to compare (repeat); default: those of the first result's [plot] panels")
+    cp.set_defaults(func=_cmd_compare)
     d = sub.add_parser("describe", help="list a model's variables (no model: list the models)")
     d.add_argument("model", nargs="?")
     d.set_defaults(func=_cmd_describe)
@@ -376,15 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         _error(f"{where}{exc.strerror or exc}")
         return 2
     except KeyboardInterrupt:
-        # the run is over and its file closed: a further Ctrl-C or SIGTERM must not turn the exit
-        # status 130 into death by that signal
-        import signal
-
-        try:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, signal.SIG_IGN)
-        except ValueError:  # main() called outside the main thread: not ours to change
-            pass
+        _ignore_signals()
         print("cryocosim: interrupted", file=sys.stderr)
         return 130
 

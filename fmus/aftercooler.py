@@ -27,6 +27,7 @@ class Aftercooler(StreamExchanger):
     """
 
     summary = "Aftercooler: gas stream cooled toward a sink temperature (eps-NTU)"
+    headline = ('heat_rejected', 'T_out')
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas"),
         PROPERTY_BACKEND_PARAMETER,

@@ -17,6 +17,7 @@ class CheckValve(Actor):
     """
 
     summary = "Check valve: linear forward resistance and back-leak resistance (hybrid cooler eq. 17-20)"
+    headline = ('mdot',)
     variables = (
         Parameter("r_forward", "Pa.s/kg", 4e7, "flow resistance when open (p_up > p_down), r_cv,f",
                   min=0.0),

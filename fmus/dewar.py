@@ -77,6 +77,7 @@ class Dewar(Actor):
     _guesses: tuple = (None, None, None)  # the last waveguide solutions (pump, output, input)
 
     summary = "Receiver-dewar heat loads on the 77 K, 15 K and 4 K stations (NRAO EDTN 203)"
+    headline = ('heat_station', 'heat_stage', 'heat_shield')
     variables = (
         Parameter("T_ambient", "K", 300.0, "temperature of the dewar's outer wall", min=T_MIN,
                   max=T_MAX, tunable=True),
@@ -308,6 +309,7 @@ class ThermalStation(Actor):
     """
 
     summary = "Refrigerator station: a mass with temperature-dependent heat capacity"
+    headline = ('T',)
     variables = (
         Parameter("mass", "kg", 1.0, "mass of the station", min=1e-9),
         Parameter("material", "1", "copper", "material of the station",

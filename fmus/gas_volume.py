@@ -34,6 +34,7 @@ class GasVolume(Actor):
     """
 
     summary = "Well-mixed gas volume: mass and energy balance, real-gas properties"
+    headline = ('p', 'T')
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas"),
         PROPERTY_BACKEND_PARAMETER,

@@ -121,6 +121,7 @@ class GMCryostat(Actor):
     """
 
     summary = "Two-stage Gifford-McMahon cryostat: stage capacities Q1(T1,T2), Q2(T1,T2) (NRAO EDTN 203)"
+    headline = ('capacity_1', 'capacity_2')
     variables = (
         Parameter("V1", "m3", V1_CALIBRATED, "first-stage swept volume per cycle (calibrated on the note)",
                   min=0.0),

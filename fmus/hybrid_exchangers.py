@@ -39,6 +39,7 @@ class HybridExchangers(Actor):
     """
 
     summary = "Recuperator and refrigeration load exchanger of the hybrid cooler (effectiveness model)"
+    headline = ('heat_load_cycle', 'T_load_out')
     variables = fluid_parameters(with_gamma=True) + (
         Parameter("T_warm", "K", 100.0, "recuperator hot inlet = buffer temperature T_E", min=1e-3),
         Parameter("T_load", "K", 30.0, "refrigeration load temperature T_L", min=1e-3, tunable=True),

@@ -117,6 +117,7 @@ class JTStage(Actor):
     """
 
     summary = "Joule-Thomson 4 K stage: X1-X3, sonic J-T valve, 4 K station with liquid inventory (NRAO EDTN 203)"
+    headline = ('T', 'liquid_mass', 'capacity', 'mdot')
     variables = (
         Parameter("p_supply", "Pa", jt.P_HIGH_NOTE, "J-T supply pressure (supercritical)", min=1.0,
                   tunable=True),

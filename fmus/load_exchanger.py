@@ -44,6 +44,7 @@ class LoadExchanger(StreamExchanger):
     """
 
     summary = "Load heat exchanger: cold gas stream warmed by the load (eps-NTU), cold-box in-leak"
+    headline = ('heat_load',)
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas"),
         PROPERTY_BACKEND_PARAMETER,

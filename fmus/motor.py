@@ -58,6 +58,7 @@ class Motor(Actor):
     """
 
     summary = "Induction motor, Kloss torque-speed curve with breakdown torque, copper and iron losses"
+    headline = ('power',)
     variables = (
         Parameter("sync_speed", "rad/s", 10500.0 * 2.0 * math.pi / 60.0,
                   "synchronous speed (10500 rpm)", min=1e-9),

@@ -113,6 +113,7 @@ class Recuperator(Actor):
     """
 
     summary = "Counterflow recuperator, wall nodes with metal heat capacity, exact-gas segments"
+    headline = ('effectiveness', 'heat_transfer')
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas (both streams)"),
         PROPERTY_BACKEND_PARAMETER,

@@ -48,6 +48,7 @@ class ScrewCompressor(ScrewMachine):
     """
 
     summary = "Lysholm screw compressor: built-in volume ratio, real gas, leakage, casing cooling"
+    headline = ('mdot', 'power', 'T_out')
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas", choices=FLUIDS),
         PROPERTY_BACKEND_PARAMETER,

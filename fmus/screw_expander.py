@@ -59,6 +59,7 @@ class ScrewExpander(ScrewMachine):
     """
 
     summary = "Lysholm screw expander: built-in volume ratio, real gas, bypass leakage, bearing in-leak"
+    headline = ('power', 'T_out')
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas", choices=FLUIDS),
         PROPERTY_BACKEND_PARAMETER,

@@ -41,6 +41,7 @@ class Shaft(Actor):
     """
 
     summary = "Shaft inertia with Coulomb/viscous friction and stiction (motor+compressor+expander)"
+    headline = ('speed',)
     variables = (
         Parameter("inertia", "kg.m2", 0.01, "moment of inertia of all rotors", min=1e-12),
         Parameter("speed_ratio", "1", 1.0, "expander speed / shaft speed", min=0.0),

@@ -87,6 +87,7 @@ class StirlingStage(Actor):
     """
 
     summary = "2-piston isothermal Stirling stage (Schmidt): open regenerative space, exact mass step"
+    headline = ('power_compression_cycle', 'p_max_cycle', 'p_min_cycle')
     variables = fluid_parameters() + (
         Parameter("T_compression", "K", 300.0, "compression space temperature T_C", min=1e-3),
         Parameter("T_expansion", "K", 100.0, "expansion space temperature T_E", min=1e-3),

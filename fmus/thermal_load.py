@@ -54,6 +54,7 @@ class ThermalLoad(Actor):
     """
 
     summary = "Copper thermal mass with radiation and residual-gas parasitics (NRAO EDTN 203)"
+    headline = ('T',)
     variables = (
         Parameter("mass", "kg", 2.0, "mass of the load", min=1e-9),
         Parameter("material", "1", "copper", "material of the load",

@@ -63,6 +63,7 @@ class Turbine(Actor):
     """
 
     summary = "Nozzle-characteristic turbine (hybrid cooler eq. 21, 38): efficiency, rotor inertia, stall"
+    headline = ('speed', 'power', 'T_out')
     variables = fluid_parameters(with_gamma=True) + (
         Parameter("area", "m2", 7.8e-7, "effective nozzle flow area a_t", min=0.0),
         Parameter("efficiency", "1", 1.0, "isentropic efficiency eta (1: reversible)", min=0.0, max=1.0),
