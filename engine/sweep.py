@@ -46,8 +46,10 @@ import system's finders, not by importing its parent packages); ``cryocosim vali
 of it, and ``cryocosim sweep`` names code from outside cryocosim in one line before importing it
 (after checking the output path).  A **scenario** sweep runs the scenario (as
 ``cryocosim run --set actor.parameter=value``) for each point, without a result file, and
-reduces its recorded variables.  Expressions are arithmetic (``+ - * / ** %``), numbers, names,
-``pi``, ``inf`` and ``sqrt exp log log10 sin cos tan asin acos atan atan2 hypot abs min max``.
+reduces its recorded variables (the scenario's derived quantities, ``derived.NAME``, among
+them).  Expressions are :mod:`cryocosim.expr`'s, the language of a scenario's ``[derived]``:
+arithmetic (``+ - * / ** %``), numbers, quantities with units (``300 K``, in SI), names, ``pi``,
+``inf`` and ``sqrt exp log log10 sin cos tan asin acos atan atan2 hypot abs min max``.
 
 :func:`run_sweep` runs the missing points as Dask tasks, batched (a point may take a
 millisecond: one task per point would be the scheduler's overhead), on a local cluster sized to
@@ -90,7 +92,6 @@ import importlib.util
 import inspect
 import json
 import math
-import operator
 import os
 import sys
 import time
@@ -99,14 +100,15 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, expr
 from .checks import RESOLUTION, check_output_path, check_run_length, check_time, describe, read_text_file
 from .scenario import _kind
 from .errors import ConfigurationError, CryocosimError
+from .expr import CONSTANTS, TIME, PointError, UnknownName, dotted, one_line as _one_line, scalar
 from .units import UnitError, parse_quantity, parse_unit
 
 if TYPE_CHECKING:
@@ -132,12 +134,9 @@ MAX_POINTS = 1_000_000
 #: local cluster processes per usable core (more only take turns on the cores, each holding an
 #: interpreter of its own)
 MAX_WORKERS_PER_CORE = 16
-#: characters and nesting depth of an expression (operations and calls: a sum of n terms is n
-#: deep)
-MAX_EXPR_CHARS = 10_000
-MAX_EXPR_DEPTH = 100
-#: a whole-number power is computed while its result fits a double: at most this many bits
-_MAX_INT_BITS = 1024
+#: characters and nesting depth of an expression (:mod:`cryocosim.expr`'s, shared with the
+#: derived quantities of a scenario)
+MAX_EXPR_CHARS, MAX_EXPR_DEPTH = expr.MAX_EXPR_CHARS, expr.MAX_EXPR_DEPTH
 #: recorded values (samples x variables) of one scenario point, held in memory by its worker
 MAX_POINT_VALUES = 10_000_000
 #: [solve]: widenings of the bracket and iterations of Brent's method
@@ -185,268 +184,20 @@ def check_workers(workers: Any, where: str = "workers") -> int:
 
 
 # ================================================================================================
-# expressions
+# expressions: cryocosim.expr, the language a scenario's derived quantities share
 # ================================================================================================
-class _PointError(Exception):
-    """A point that cannot be computed (an unknown name, no root in the bracket, ...)."""
+_PointError, _UnknownName = PointError, UnknownName
+_CONSTANTS, _TIME, _dotted, _scalar = CONSTANTS, TIME, dotted, scalar
 
 
-class _UnknownName(_PointError):
-    """An expression names a value the point's namespace does not hold."""
+class Expr(expr.Expr):
+    """An expression of a sweep spec (:class:`cryocosim.expr.Expr`, errors as :class:`SweepError`):
+    arithmetic over the point's values, and for scenario sweeps the reductions of recorded
+    series (``min(load.T)``, ``mean(motor.power, last = '10 min')``, ``at(load.T, '5 min')``; a
+    series left unreduced counts by its final value).  Quantities with units (``300 K``) are
+    numbers in SI."""
 
-    def __init__(self, name: str, text: str, where: str):
-        super().__init__(f"unknown name '{name}' in {text!r}")
-        self.name, self.where = name, where
-
-
-def _integral(x) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
-def _pow(a, b):
-    """``a ** b``; whole numbers stay whole while the result fits a double, beyond it (``10**10**10``
-    would take hours and all memory) the power is an error, as it is for floats."""
-    if _integral(a) and _integral(b):
-        a, b = int(a), int(b)
-        if b > 0 and abs(a) > 1 and b * math.log2(abs(a)) > _MAX_INT_BITS:
-            raise OverflowError(f"{a} ** {b} is beyond the range of a double (about 1.8e308)")
-    return operator.pow(a, b)
-
-
-def _finite(x) -> bool:
-    if _integral(x):
-        return int(x).bit_length() <= _MAX_INT_BITS
-    try:
-        return bool(np.all(np.isfinite(x)))
-    except TypeError:
-        return False
-
-
-class _Const:
-    """A compiled constant (numbers and the operations on them, done once when read)."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __call__(self, ns):
-        return self.value
-
-
-def _depth(tree: ast.AST) -> int:
-    """Nesting depth of an expression: the most values (names, numbers, operations, calls) on a
-    path from the top to a leaf (``a + b + c`` is 3 deep); without recursion, as the tree may be
-    deep."""
-    deepest, stack = 0, [(tree, 0)]
-    while stack:
-        node, d = stack.pop()
-        d += isinstance(node, ast.expr)
-        deepest = max(deepest, d)
-        stack.extend((child, d) for child in ast.iter_child_nodes(node))
-    return deepest
-
-
-_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv, ast.Pow: _pow, ast.Mod: operator.mod,
-           ast.FloorDiv: operator.floordiv}
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
-_FUNCS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "log10": np.log10, "sin": np.sin,
-          "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
-          "atan2": np.arctan2, "hypot": np.hypot, "abs": np.abs}
-_CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf}
-_REDUCTIONS = ("final", "initial", "min", "max", "mean", "at")
-_TIME = "__time__"   # the namespace key of a scenario run's time stamps
-
-
-def _dotted(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        return f"{node.value.id}.{node.attr}"
-    return None
-
-
-def _scalar(x):
-    """A series' final value; numbers unchanged."""
-    return x[-1] if np.ndim(x) else x
-
-
-class Expr:
-    """An arithmetic expression over named values (``"Q_L / (Q_rg + Q_rec)"``, ``"min(load.T)"``).
-
-    Names are plain (``kappa``) or dotted (``load.T``, a scenario's recorded variable, whose value
-    is a time series); a series left unreduced counts by its final value.  ``names`` lists the
-    names used (not the functions or ``pi``/``e``/``inf``).  Call it with a namespace dict.
-    """
-
-    def __init__(self, text: str, where: str):
-        self.text, self.where = text, where
-        self.names: set[str] = set()
-        self.series: list[str] = []          # dotted names directly under a reduction or alone
-        self.times: list[float] = []         # the times of at(...)
-        if len(text) > MAX_EXPR_CHARS:
-            raise self._bad(f"{len(text)} characters; an expression has at most {MAX_EXPR_CHARS}")
-        try:
-            tree = ast.parse(text.strip(), mode="eval")
-        except SyntaxError as exc:
-            raise SweepError(f"{where}: cannot read expression {describe(text)}: {exc.msg}") from None
-        except (ValueError, RecursionError, MemoryError) as exc:   # NUL bytes, nesting
-            raise SweepError(f"{where}: cannot read expression {describe(text)}: "
-                             f"{' '.join(str(exc).split()) or type(exc).__name__}") from None
-        depth = _depth(tree.body)
-        if depth > MAX_EXPR_DEPTH:
-            raise self._bad(f"nested {depth} deep (operations and calls: a sum of n terms is n deep); an "
-                            f"expression is at most {MAX_EXPR_DEPTH} deep")
-        self._f = self._compile(tree.body)
-        top = tree.body
-        if isinstance(top, ast.Call) and isinstance(top.func, ast.Name) and top.func.id in _REDUCTIONS \
-                and top.args:
-            top = top.args[0]
-        ref = _dotted(top)
-        self.single = ref  # the one name the expression reduces, if it is only that
-
-    def __call__(self, ns: dict):
-        return self._f(ns)
-
-    def _bad(self, what: str) -> SweepError:
-        return SweepError(f"{self.where}: expression {describe(self.text)}: {what}")
-
-    def _time_arg(self, node: ast.AST, what: str) -> float:
-        if not (isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str))
-                and not isinstance(node.value, bool)):
-            raise self._bad(f"{what} must be a time such as '10 min'")
-        try:
-            return check_time(node.value, what, positive=what == "last")
-        except ConfigurationError as exc:
-            raise self._bad(str(exc)) from None
-
-    def _compile(self, node: ast.AST) -> Callable[[dict], Any]:
-        name = _dotted(node)
-        if name is not None:
-            self.names.add(name)
-            const = _CONSTANTS.get(name)
-            text, where = self.text, self.where
-
-            def lookup(ns, name=name, const=const, text=text):
-                try:
-                    return ns[name]
-                except KeyError:
-                    if const is not None:
-                        return const
-                    raise _UnknownName(name, text, where) from None
-            return lookup
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-                raise self._bad(f"{describe(node.value)} is not a number")
-            return self._const(node.value, node)
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            op, a, b = _BINOPS[type(node.op)], self._compile(node.left), self._compile(node.right)
-            if isinstance(a, _Const) and isinstance(b, _Const):
-                return self._fold(op, [a, b], node)
-            if isinstance(b, _Const) and b.value == 0 and op in (operator.truediv, operator.floordiv, operator.mod):
-                raise self._bad(f"{self._src(node)}division by zero")
-            return lambda ns: op(a(ns), b(ns))
-        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            op, a = _UNARY[type(node.op)], self._compile(node.operand)
-            if isinstance(a, _Const):
-                return self._fold(op, [a], node)
-            return lambda ns: op(a(ns))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            fn = node.func.id
-            if fn in _REDUCTIONS and not (fn in ("min", "max") and len(node.args) > 1):
-                return self._reduction(fn, node)
-            if fn in ("min", "max"):
-                if node.keywords:
-                    raise self._bad(f"{fn}() of several values takes no keywords")
-                args = [self._compile(a) for a in node.args]
-                red = np.minimum if fn == "min" else np.maximum
-
-                def fold(ns, args=args, red=red):
-                    out = args[0](ns)
-                    for g in args[1:]:
-                        out = red(out, g(ns))
-                    return out
-                return fold
-            if fn in _FUNCS:
-                if node.keywords:
-                    raise self._bad(f"{fn}() takes no keywords")
-                f, args = _FUNCS[fn], [self._compile(a) for a in node.args]
-                if all(isinstance(g, _Const) for g in args):
-                    return self._fold(f, args, node)
-                return lambda ns: f(*[g(ns) for g in args])
-            raise self._bad(f"unknown function '{fn}' (known: {', '.join(sorted([*_FUNCS, *_REDUCTIONS]))})")
-        if isinstance(node, ast.Call):
-            fn = _dotted(node.func) or type(node.func).__name__
-            raise self._bad(f"unknown function '{fn}' (known: {', '.join(sorted([*_FUNCS, *_REDUCTIONS]))})")
-        raise self._bad(f"only arithmetic, numbers, names and function calls are allowed "
-                        f"(found {type(node).__name__})")
-
-    def _src(self, node: ast.AST) -> str:
-        """``"'2**x': "`` for a part of the expression, ``""`` for the whole."""
-        seg = ast.get_source_segment(self.text.strip(), node) or ""
-        return "" if seg == self.text.strip() else f"{describe(seg, 40)}: "
-
-    def _const(self, value, node: ast.AST) -> _Const:
-        if not _finite(value):
-            raise self._bad(f"{self._src(node)}gives {'a number too large' if _integral(value) else describe(value)} "
-                            f"(beyond the range of a double, about 1.8e308)")
-        return _Const(value)
-
-    def _fold(self, op, args: list[_Const], node: ast.AST) -> _Const:
-        """An operation on constants, done now: an overflow or a division by zero is an error of
-        the spec, not of every point."""
-        try:
-            with np.errstate(all="raise"):
-                value = op(*[a.value for a in args])
-        except (ArithmeticError, ValueError, FloatingPointError, TypeError) as exc:
-            raise self._bad(f"{self._src(node)}{_one_line(exc)}") from None
-        return self._const(value, node)
-
-    def _reduction(self, fn: str, node: ast.Call):
-        want = 2 if fn == "at" else 1
-        if len(node.args) != want:
-            raise self._bad(f"{fn}() takes {'a variable and a time' if fn == 'at' else 'one variable'}")
-        arg = self._compile(node.args[0])
-        t_at = self._time_arg(node.args[1], "at(): the time") if fn == "at" else None
-        if t_at is not None:
-            self.times.append(t_at)
-        last = None
-        for kw in node.keywords:
-            if kw.arg != "last" or fn in ("at", "initial", "final"):
-                raise self._bad(f"{fn}() takes no keyword '{kw.arg}'"
-                                + ("" if fn in ("at", "initial", "final") else " (only last = '10 min')"))
-            last = self._time_arg(kw.value, "last")
-        text = self.text
-
-        def reduce(ns):
-            x = arg(ns)
-            if np.ndim(x) == 0:
-                return x
-            x = np.asarray(x, dtype=float)
-            t = ns.get(_TIME)
-            if t is None or len(t) != len(x):
-                raise _PointError(f"{fn}() in {text!r} needs a time series")
-            if fn == "final":
-                return x[-1]
-            if fn == "initial":
-                return x[0]
-            if fn == "at":
-                if not t[0] - 1e-9 <= t_at <= t[-1] + 1e-9:
-                    raise _PointError(f"at(): t = {t_at:g} s is outside the run (0 to {t[-1]:g} s)")
-                return float(np.interp(t_at, t, x))
-            if last is not None:   # the last `last` seconds, from a value interpolated at their start
-                t0 = t[-1] - last
-                keep = t > t0 + 1e-9 * max(1.0, abs(t[-1]))
-                if t0 >= t[0]:
-                    x = np.concatenate(([np.interp(t0, t, x)], x[keep]))
-                    t = np.concatenate(([t0], t[keep]))
-            if fn == "min":
-                return float(np.min(x))
-            if fn == "max":
-                return float(np.max(x))
-            if len(x) == 1 or t[-1] == t[0]:
-                return float(x[-1])
-            return float(np.trapezoid(x, t) / (t[-1] - t[0]))
-        return reduce
+    error = SweepError
 
 
 # ================================================================================================
@@ -957,11 +708,11 @@ def _build_spec(data: dict, source: str, text: str, base: Path, trust: bool = Tr
 
     known = {p.name for p in parameters} | set(constants) | ({solve.name} if solve else set())
     derived: dict[str, Expr] = {}
-    for name, expr in derived_raw.items():
+    for name, text in derived_raw.items():
         where = f"{source}: [derived]: key '{name}'"
-        if not isinstance(expr, str):
-            raise SweepError(f"{where} must be an expression string such as \"5 * A_t\", not {_kind(expr)}")
-        e = Expr(expr, where)
+        if not isinstance(text, str):
+            raise SweepError(f"{where} must be an expression string such as \"5 * A_t\", not {_kind(text)}")
+        e = Expr(text, where)
         unknown = sorted(n for n in e.names - known - set(_CONSTANTS))
         if unknown:
             raise SweepError(f"{where}: unknown name '{unknown[0]}' (a parameter, constant, the solved "
@@ -1328,11 +1079,6 @@ def _check_scenario(spec: SweepSpec, base: Path, trust: bool = True, announce: s
 # computing points (runs on the workers)
 # ================================================================================================
 _RUNNERS: dict[tuple, "_Runner"] = {}
-
-
-def _one_line(exc: BaseException) -> str:
-    msg = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
 class _Runner:

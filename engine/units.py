@@ -199,3 +199,137 @@ def _short(value, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters (error messages stay one short line)."""
     text = " ".join(repr(value).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- SI names of dimensions ------------------------------------------------------------------------
+#: the unit an expression's result is named by, per dimension (first match wins); a dimension
+#: not listed is written as a product of base units (``kg.m-2.s-1``)
+_SI_NAMES = ("1", "K", "W", "J", "Pa", "kg/s", "kg", "m", "s", "m2", "m3", "N", "V", "A", "mol", "rad",
+             "rad/s", "1/s", "K/s", "m/s", "m3/s", "mol/s", "kg/m3", "m3/kg", "J/kg", "J/(kg.K)", "J/K",
+             "W/K", "K/W", "W/m2", "W/(m2.K)", "W/(m.K)", "kg.m2", "Pa.s", "J/mol", "J/(mol.K)")
+_RAD = BASE.index("rad")
+
+
+def plain_dims(dims: tuple[int, ...]) -> tuple[int, ...]:
+    """``dims`` without the radian: radians count as dimensionless in arithmetic (as in SI), so
+    a torque times an angular speed is a power."""
+    return dims[:_RAD] + (0,) + dims[_RAD + 1:]
+
+
+@lru_cache(maxsize=None)
+def si_unit(dims: tuple[int, ...]) -> str:
+    """The SI unit of a dimension (base-unit exponents in :data:`BASE` order), by its name where
+    it has a known one (``W``, ``K``, ``Pa``, ``kg/s``, ``J/(kg.K)``, ``1``...), else as a product
+    of base units (``kg.m-2.s-1``).  A dimension that differs from a named one only by radians
+    takes that name (``kg.m2.s-3.rad`` is ``W``); :func:`parse_unit` reads every result back."""
+    dims = tuple(int(d) for d in dims)
+    for exact in (True, False):
+        for name in _SI_NAMES:
+            d = parse_unit(name).dims
+            if d == dims if exact else plain_dims(d) == plain_dims(dims):
+                return name
+    return ".".join(f"{b}{'' if e == 1 else e}" for b, e in zip(BASE, dims) if e)
+
+
+# -- display units -----------------------------------------------------------------------------------
+#: display units offered per unit: the first is a variable's display unit when nothing else chose
+#: one (the FMUs' ``displayUnit``; a result's ``display_units`` attribute)
+DISPLAY_UNITS: dict[str, tuple[str, ...]] = {
+    "rad/s": ("rpm",),
+    "Pa": ("bar", "atm"),
+    "m3": ("L",),
+    "kg/s": ("g/s",),
+}
+
+
+def default_display_unit(unit: str) -> str | None:
+    """The first of :data:`DISPLAY_UNITS` for ``unit`` (as declared, e.g. ``"Pa"``), or None."""
+    offered = DISPLAY_UNITS.get(unit or "1")
+    return offered[0] if offered else None
+
+
+def to_display(values, unit: str, display: str | None):
+    """``values`` recorded in ``unit`` (a number or a numpy array) expressed in ``display``.
+
+    Contract: ``display`` None, empty or equal to ``unit`` returns ``values`` unchanged (the same
+    object); otherwise ``values * scale + offset`` with the factors of :func:`conversion`
+    (offsets included: ``to_display(300.0, "K", "degC")`` is 26.85), a new number or array.
+    Raises :class:`UnitError` if either unit cannot be read or the two differ in dimension.
+    """
+    if not display or display == unit:
+        return values
+    scale, offset = conversion(unit or "1", display)
+    if offset == 0.0:
+        return values * scale
+    return values * scale + offset
+
+
+def display_values(var, display: str | None = None):
+    """``(values, unit)``: a result variable in its display unit, for a console table or a plot.
+
+    ``var`` is a result variable (an :class:`xarray.DataArray` or anything with ``.values`` and
+    ``.attrs``); ``display`` overrides its ``display_units`` attribute.  A Real variable comes
+    back converted to ``display`` or its ``display_units`` (a numpy float array, the file's SI
+    values untouched), with that unit's name; a variable without ``display_units`` (another type,
+    or a result written before display units) comes back as recorded with its ``units``.  The
+    unit is ``""`` for a dimensionless quantity (``"1"``, ``"-"``) so that a label shows none.
+    Raises :class:`UnitError` if ``display`` is not of the variable's dimension.
+    """
+    import numpy as np
+
+    attrs = getattr(var, "attrs", {}) or {}
+    unit = str(attrs.get("units", "") or "")
+    values = np.asarray(var.values)
+    target = display or attrs.get("display_units") or None
+    if target and values.dtype.kind in "fiu" and "flag_values" not in attrs:
+        values = to_display(values.astype(float), unit, str(target))
+        unit = str(target)
+    return values, ("" if unit in ("1", "-") else unit)
+
+
+class DisplayChoices:
+    """Display units chosen for a run's variables, per variable (``"hp.p"``) or per dimension
+    (every pressure), at two levels: the scenario's ``[units]`` table (level 0) and the command
+    line's ``--units`` (level 1, which wins).
+
+    :meth:`choose` gives a variable's display unit, in this order: level 1 per variable, level 1
+    per dimension, level 0 per variable, level 0 per dimension, the unit the actor's class
+    declares (``display_units = {"p": "atm"}``), the first of :data:`DISPLAY_UNITS` for the unit,
+    else the unit itself.  The choices are checked where they are made (the same dimension as the
+    variable or key); this class only stores and applies them.
+    """
+
+    def __init__(self):
+        self.variables: tuple[dict[str, str], dict[str, str]] = ({}, {})
+        #: per level: dimension -> (the key that chose it, display unit)
+        self.dimensions: tuple[dict[tuple, tuple[str, str]], dict[tuple, tuple[str, str]]] = ({}, {})
+
+    def __bool__(self) -> bool:
+        return any(self.variables) or any(self.dimensions)
+
+    def by_variable(self, name: str, display: str, level: int = 0) -> None:
+        self.variables[level][name] = display
+
+    def by_dimension(self, key: str, display: str, level: int = 0) -> None:
+        """Every variable of ``display``'s dimension in ``display``; a :class:`UnitError` if
+        another key of the same level chose a unit for that dimension already."""
+        dims = parse_unit(display).dims
+        chosen = self.dimensions[level].get(dims)
+        if chosen is not None and chosen[0] != key:
+            raise UnitError(f"'{chosen[0]}' chose a display unit of this dimension ({parse_unit(display).dimension_text()}) "
+                            f"already ('{chosen[1]}')")
+        self.dimensions[level][dims] = (key, display)
+
+    def choose(self, name: str, unit: str, declared: str | None = None) -> str:
+        """The display unit of variable ``name`` recorded in ``unit`` (``declared``: its actor
+        class's choice)."""
+        try:
+            dims = parse_unit(unit or "1").dims
+        except UnitError:   # a unit of a third-party FMU this engine cannot read: shown as it is
+            return unit
+        for level in (1, 0):
+            if name in self.variables[level]:
+                return self.variables[level][name]
+            if dims in self.dimensions[level]:
+                return self.dimensions[level][dims][1]
+        return declared or default_display_unit(unit) or unit or "1"

@@ -36,7 +36,8 @@ a ``unit`` on each ``<Real>`` (and declared ``min``/``max``), the actor's summar
 ``<DefaultExperiment>`` whose ``stepSize`` is the actor's ``default_step``, ``generationTool``
 naming cryocosim and its version, ``author``/``version``/``license`` from the package's metadata,
 the allowed values of a choice parameter in its description, and display units (``rpm`` for
-rad/s, ``bar`` and ``atm`` for Pa, ``L`` for m3, ``g/s`` for kg/s: :data:`DISPLAY_UNITS`; an actor
+rad/s, ``bar`` and ``atm`` for Pa, ``L`` for m3, ``g/s`` for kg/s: :data:`cryocosim.units.DISPLAY_UNITS`,
+the first of each the ``displayUnit``, as a result's ``display_units`` attribute takes it; an actor
 class may choose others per variable with a ``display_units = {"p": "atm"}`` class attribute).
 """
 from __future__ import annotations
@@ -51,7 +52,7 @@ from pythonfmu.default_experiment import DefaultExperiment
 from pythonfmu.enums import Fmi2Causality, Fmi2Initial, Fmi2Status, Fmi2Variability
 from pythonfmu.variables import Boolean, Integer, Real, String
 
-from ..units import BASE, UnitError, parse_unit
+from ..units import BASE, DISPLAY_UNITS, UnitError, parse_unit  # DISPLAY_UNITS: re-exported
 from ..variables import Causality, Variable
 
 __all__ = ["make_slave_class", "ActorSlave", "actor_description", "unit_definitions",
@@ -59,13 +60,6 @@ __all__ = ["make_slave_class", "ActorSlave", "actor_description", "unit_definiti
 
 #: the FMU's ``author`` attribute
 AUTHOR = "cryocosim developers"
-#: display units offered per unit (the first is the variable's ``displayUnit``)
-DISPLAY_UNITS: Dict[str, tuple] = {
-    "rad/s": ("rpm",),
-    "Pa": ("bar", "atm"),
-    "m3": ("L",),
-    "kg/s": ("g/s",),
-}
 
 _SCALAR = {float: Real, int: Integer, bool: Boolean, str: String}
 _DIMENSIONLESS = ("", "1")
