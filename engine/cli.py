@@ -90,6 +90,7 @@ def _cmd_run(args) -> int:
     from .checks import check_not_input, check_output_path, check_plot_path, check_run_length
 
     system, settings = _load_system(args, "run")
+    _display_units(system, args.units)
     if args.stop_time is not None:
         stop = check_run_length(args.stop_time, system.steps, "--stop-time")
     elif settings.stop_time is None:  # an SSP without DefaultExperiment stopTime
@@ -136,6 +137,18 @@ def _cmd_run(args) -> int:
         plot_result(rec.dataset(), args.plot, panels, title=system.name)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _display_units(system, items: list[str] | None) -> None:
+    """``--units bar`` (every variable of bar's dimension), ``--units Pa=bar`` (of Pa's),
+    ``--units hp.p=atm`` (one variable): display units over the scenario's ``[units]``."""
+    for item in items or []:
+        key, sep, display = item.partition("=")
+        where = f"--units {item!r}"
+        if sep:
+            system.display(key.strip(), display.strip(), where=where, override=True)
+        else:
+            system.display(item.strip(), where=where, override=True)
 
 
 def _print_summary(rec, system, output: str, quiet: bool) -> None:
@@ -418,6 +431,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--step", metavar="TIME",
                    help="SSP only: communication step of the components without a step annotation "
                         "(osp:StepSizeHint); default: the SSD's base step, else each FMU's DefaultExperiment stepSize")
+    r.add_argument("--units", action="append", metavar="UNIT|KEY=UNIT",
+                   help="display unit of the result's variables (the values stay in SI): 'bar' (every "
+                        "variable of its dimension), 'Pa=bar', 'hp.p=atm'; over the scenario's [units]")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
     w = sub.add_parser("sweep", help="run a parameter sweep (a grid of points) on Dask")

@@ -1,6 +1,9 @@
 """Results: recorded values as an xarray Dataset, written to NetCDF incrementally.
 
-Variables are named ``actor.variable`` with ``units`` and ``long_name`` attributes; global
+Variables are named ``actor.variable`` with ``units`` and ``long_name`` attributes, and every Real
+variable a ``display_units`` attribute (the unit to show it in; the values stay in ``units``);
+a scenario's derived quantities are the variables ``derived.NAME`` (also with ``expression``),
+computed from each recorded row as it is recorded (:attr:`Recorder.derive`); global
 attributes carry the scenario text, the package version, the run status, the event log, the
 run's warnings and the inputs left at their start values (``unconnected_inputs``; lists as JSON).
 Records are appended to an unlimited ``time`` dimension and the file is synced at least every
@@ -43,6 +46,7 @@ import stat
 import struct
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -334,11 +338,17 @@ class Recorder:
     """Collects rows of values at output times and mirrors them into a NetCDF file."""
 
     def __init__(self, columns: list[tuple[str, str, str]], path: str | Path | None = None,
-                 attrs: dict | None = None, sync_seconds: float = 1.0, kinds: list | None = None):
+                 attrs: dict | None = None, sync_seconds: float = 1.0, kinds: list | None = None,
+                 column_attrs: dict[str, dict] | None = None, derive: Callable[[list], list] | None = None):
         self.columns = columns  # (name, unit, long_name)
         #: per column: None (Real) or :func:`column_kind`'s dict; ``typed``: any is not None
         self.kinds = list(kinds) if kinds is not None else [None] * len(columns)
         self.typed = any(k is not None for k in self.kinds)
+        #: further attributes per column name (``display_units``, a derived quantity's ``expression``)
+        self.column_attrs = {name: dict(a) for name, a in (column_attrs or {}).items()}
+        #: the last columns' values computed from each recorded row (the derived quantities):
+        #: ``derive(row)`` is appended to the row given to :meth:`record`
+        self.derive = derive
         self.path = Path(path) if path else None
         self.attrs = dict(attrs or {})
         self.times: list[float] = []
@@ -404,6 +414,8 @@ class Recorder:
                 if kind["dtype"] == "int64" and "items" not in kind["attrs"]:
                     v.units = unit
             v.long_name = long_name
+            for k, value in self.column_attrs.get(name, {}).items():
+                v.setncattr(k, value)
             if kind is not None:
                 for k, value in kind["attrs"].items():
                     v.setncattr(k, np.asarray(value, dtype=np.int8 if kind["dtype"] == "bool" else np.int64)
@@ -430,6 +442,10 @@ class Recorder:
                 v[n0:n1] = block[:, j]
 
     def record(self, t: float, values: list[float]) -> None:
+        """Record ``values`` (the columns', but the derived ones: :attr:`derive` computes those
+        from them) at time ``t``."""
+        if self.derive is not None:
+            values = list(values) + self.derive(values)
         self.times.append(t)
         self.rows.append(values)
         if self._nc is not None and time.monotonic() - self._last_sync >= self.sync_seconds:
@@ -585,6 +601,12 @@ class Recorder:
             out.append(values)
         return out
 
+    @property
+    def display_units(self) -> dict[str, str]:
+        """The display unit of every Real column that has one (its ``display_units`` attribute):
+        column name -> unit (:func:`cryocosim.units.to_display` converts the values)."""
+        return {name: a["display_units"] for name, a in self.column_attrs.items() if "display_units" in a}
+
     def arrays(self) -> dict[str, np.ndarray]:
         """The recorded values: column name -> array over the records (of the column's type:
         float64, int64, bool, or objects for strings)."""
@@ -598,7 +620,7 @@ class Recorder:
                                          {"units": "s", "long_name": "simulated time"})})
         for (name, unit, long_name), kind, values in zip(self.columns, self.kinds, self._arrays(self.rows)):
             if kind is None:
-                attrs = {"units": unit, "long_name": long_name}
+                attrs = {"units": unit, "long_name": long_name, **self.column_attrs.get(name, {})}
             else:
                 attrs = {"long_name": long_name}
                 if kind["dtype"] == "int64" and "items" not in kind["attrs"]:

@@ -13,7 +13,11 @@ Layout::
     [[connect]] from = "a.out", to = "b.in" | ["b.in", "c.in"], convert = true|false (between
                 Real, Integer, Boolean and Enumeration, or from a unitless Real to one with a unit)
     [[event]]   name, at = time | when = "actor.var < value [unit]", after, set = {...}, stop
-    [plot]      panels = [["a.x", "b.y"], ...]
+    [derived]   NAME = "expression" | { expr = "...", unit = "W", description = "..." }: recorded
+                as derived.NAME (cryocosim.derived; expressions of cryocosim.expr, with units)
+    [units]     display units: "Pa" = "bar" (every variable of that dimension) or "hp.p" = "atm"
+                (one variable): the result's display_units attributes
+    [plot]      panels = [["a.x", "b.y", "derived.NAME"], ...]
     extends = "base.toml"   take the base scenario, then merge this file into it: tables are
                             updated key by key, [[actor]]/[[connect]]/[[event]] are appended
     [set]       "actor.parameter" = value, applied over the actors' parameters
@@ -44,7 +48,8 @@ from .system import System
 from .units import UnitError, parse_quantity, parse_unit
 from .variables import Causality
 
-_TOP = {"scenario", "run", "defaults", "actor", "connect", "event", "plot", "extends", "set"}
+_TOP = {"scenario", "run", "defaults", "actor", "connect", "event", "plot", "extends", "set", "derived", "units"}
+_DERIVED = {"expr", "unit", "description"}
 _SCENARIO = {"name", "description"}
 _STEP_CONTROL = {"tolerance", "abs_tolerance", "nominal", "min_step", "max_step", "iterate", "iteration_tolerance",
                  "max_iterations", "relaxation", "event_tolerance"}
@@ -256,6 +261,23 @@ def check_document(data: Any, source: str, complete: bool = True) -> None:
             raise _bad_type(where, "stop", "true or false", table["stop"])
         _flat_set(_table(table, "set", where, 'a table of "actor.variable" = value'), f"{where}: key 'set'")
 
+    where = f"{source}: [derived]"
+    for key, value in _table(data, "derived", source).items():
+        if isinstance(value, dict):
+            _unknown(value, _DERIVED, f"{where}: key '{key}'")
+            if "expr" not in value:
+                raise ConfigurationError(f"{where}: key '{key}': missing key 'expr' (a table is "
+                                         f"{{ expr = \"...\", unit = \"W\", description = \"...\" }})")
+            for k in _DERIVED:
+                _string(value, k, f"{where}: key '{key}'", empty=k == "description")
+        elif not isinstance(value, str):
+            raise _bad_type(where, key, 'an expression string ("a.x / b.y") or a table { expr = "...", unit = "...", '
+                            'description = "..." }', value)
+    where = f"{source}: [units]"
+    for key, value in _table(data, "units", source).items():
+        if not isinstance(value, str) or not value.strip():
+            raise _bad_type(where, key, 'a display unit ("bar")', value)
+
     plot = _table(data, "plot", source)
     where = f"{source}: [plot]"
     _unknown(plot, _PLOT, where)
@@ -464,6 +486,19 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
             except CryocosimError as exc:
                 raise ConfigurationError(f"{where}: {' '.join(str(exc).split())}") from None
 
+    # [derived], then [units] (which may name the derived quantities)
+    for key, value in data.get("derived", {}).items():
+        where = f"{source}: [derived]: key '{key}'"
+        if isinstance(value, str):
+            value = {"expr": value}
+        try:
+            system.derive(key, value["expr"], value.get("unit"), value.get("description", ""), where=where)
+        except CryocosimError as exc:
+            msg = " ".join(str(exc).split())
+            raise ConfigurationError(msg if msg.startswith(source) else f"{where}: {msg}") from None
+    for key, value in data.get("units", {}).items():
+        system.display(key, value, where=f"{source}: [units]: key '{key}'")
+
     # [[event]]
     for i, table in enumerate(data.get("event", []), 1):
         name = table.get("name")
@@ -495,6 +530,10 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
             raise ConfigurationError(f"{source}: [run]: key 'order' must list every actor once "
                                      f"(check {', '.join(sorted(missing) + twice)})")
     _check_panels(system, settings.extra["plot"].get("panels") or [], f"{source}: [plot]: key 'panels'")
+    try:
+        system.display_units()   # the models' own display_units, checked as a run will
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{source}: {' '.join(str(exc).split())}") from None
     return system, settings
 
 
@@ -504,8 +543,11 @@ def _check_panels(system: System, panels: list, where: str) -> None:
             actor_name, _, var = ref.partition(".")
             actor = system.bus.actors.get(actor_name)
             v = actor.variable_map().get(var) if actor is not None else None
+            if actor is None and actor_name == "derived" and var in system.derived:
+                continue
             if v is None or v.causality not in (Causality.output, Causality.local):
-                raise ConfigurationError(f"{where}: {describe(ref)} is not an output or local variable of an actor")
+                raise ConfigurationError(f"{where}: {describe(ref)} is not an output or local variable of an actor "
+                                         f"or a derived quantity")
 
 
 def setup_actors(system: System) -> None:

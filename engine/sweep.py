@@ -119,8 +119,9 @@ __all__ = ["run_sweep", "load_spec", "validate_spec", "is_spec", "SweepSpec", "F
 
 _TOP = {"name", "description", "function", "scenario", "stop_time", "output_interval", "batch_size", "output",
         "parameters", "constants", "derived", "solve", "outputs"}
-#: top-level keys only a sweep spec has (a scenario file's [scenario] is a table, a spec's a string)
-_SPEC_ONLY = {"function", "parameters", "constants", "derived", "solve", "outputs", "batch_size"}
+#: top-level keys only a sweep spec has (a scenario file's [scenario] is a table, a spec's a string;
+#: both may have [derived], a spec always with [parameters])
+_SPEC_ONLY = {"function", "parameters", "constants", "solve", "outputs", "batch_size"}
 _RESERVED = {"status", "error", "warning", "point_time", "point_cpu_time", "evaluations"}
 _SOLVE_KEYS = {"residual", "bracket", "scale", "expand", "factor", "xtol", "rtol", "maxiter"}
 #: seconds to wait for an existing scheduler (``scheduler=ADDRESS``) to answer
@@ -1044,6 +1045,7 @@ def _check_scenario(spec: SweepSpec, base: Path, trust: bool = True, announce: s
     fastest = min(system.steps.values()) if system.steps else stop
     samples = stop / max(interval or fastest, fastest) + 1
     recorded = {f"{a}.{v}": actors[a].variable_map()[v] for a, v in system.bus.recorded()}
+    recorded.update({d.column: d for d in system.derived.values()})   # derived.NAME, with its unit
     if samples * len(recorded) > MAX_POINT_VALUES:
         key = "key 'output_interval'" if spec.output_interval else "[run] output_interval of the scenario"
         raise SweepError(f"{spec.source}: {key}: each point would record {samples:.3g} samples of {len(recorded)} "

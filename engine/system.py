@@ -40,12 +40,13 @@ if TYPE_CHECKING:  # xarray (about 0.6 s with its first Dataset) only when a Dat
 from . import __version__
 from .actor import Actor
 from .bus import Bus
-from .checks import check_run_length, check_time, locate_setup_error
+from .checks import check_run_length, check_time, describe, locate_setup_error
+from .derived import Derived, Evaluator, define
 from .errors import ConfigurationError, CryocosimError, CryocosimWarning, SetupError, SimulationError
 from .stepcontrol import StepControl
 from .master import Action, Clause, ConditionEvent, Master, TimeEvent
 from .results import Recorder, ResultWriteError, column_kind
-from .units import UnitError, parse_quantity
+from .units import DisplayChoices, UnitError, parse_quantity, parse_unit
 from .variables import Causality
 
 
@@ -127,6 +128,12 @@ class System:
         #: the actors are set up (FMUs instantiated) and not yet released
         self.initialised = False
         self._twin: System | None = None  # the run(fmu=True) system kept for snapshots
+        #: derived quantities (:meth:`derive`), recorded as ``derived.NAME`` in this order
+        self.derived: dict[str, Derived] = {}
+        #: display units chosen by :meth:`display` (the scenario's [units], the command line)
+        self.display_choices = DisplayChoices()
+        #: actor name -> the class whose ``display_units`` apply (the native class of an FMU twin)
+        self._display_models: dict[str, type] = {}
 
     # -- building -----------------------------------------------------------------------
     def add(self, name: str, model: Any, step: float | None = None, where: str = "", **parameters) -> Actor:
@@ -160,6 +167,140 @@ class System:
         one end and with a unit on the other without a warning.  ``transform=(scale, offset)``
         replaces the unit conversion by ``input = scale * output + offset`` (Reals)."""
         return self.bus.connect(src, dst, where, convert=convert, transform=transform)
+
+    def derive(self, name: str, expression: str, unit: str | None = None, description: str = "",
+               where: str = "") -> Derived:
+        """Record ``derived.<name>`` = ``expression`` at every output time (:mod:`cryocosim.derived`):
+        an expression of recorded variables (``"load_hx.heat_load / motor.power"``), Real
+        parameters, quantities (``"300 K"``) and the derived quantities defined before (by name).
+        Its unit is the expression's SI unit, or ``unit`` (checked for dimension; the values are
+        converted to it); ``description`` is its ``long_name``.  Errors name ``where``."""
+        d = define(name, expression, unit, description, where=where or f"derived quantity {describe(name)}",
+                   actors=self.bus.actors, earlier=self.derived)
+        self.derived[d.name] = d
+        return d
+
+    def recorded_units(self) -> dict[str, str]:
+        """Every variable a run records but the master's own: ``actor.variable`` (outputs and
+        locals) and ``derived.NAME``, with its unit."""
+        out = {f"{a}.{v}": self.bus.actors[a].variable_map()[v].unit for a, v in self.bus.recorded()}
+        out.update({d.column: d.unit for d in self.derived.values()})
+        return out
+
+    def display(self, key: str, display: str | None = None, *, where: str = "", override: bool = False) -> None:
+        """Show a variable, or every variable of a dimension, in a display unit (the result's
+        ``display_units`` attribute; the values stay in their unit).
+
+        ``display("hp.p", "atm")``: that variable (an output, local or derived quantity);
+        ``display("Pa", "bar")``: every variable of the dimension of Pa; ``display("bar")``:
+        every variable of bar's dimension.  ``override=True`` (the command line's ``--units``)
+        takes precedence over the others (a scenario's ``[units]``).  A display unit of another
+        dimension than its variable or key is a :class:`ConfigurationError` naming ``where``."""
+        where = where or f"display unit {describe(key)}"
+        level = 1 if override else 0
+        if display is None:
+            key, display = None, key
+        if not isinstance(display, str) or not display.strip():
+            raise ConfigurationError(f"{where}: the display unit must be a unit such as \"bar\", not {describe(display)}")
+        display = display.strip()
+        try:
+            shown = parse_unit(display)
+        except UnitError as exc:
+            raise ConfigurationError(f"{where}: {exc}") from None
+        if key is None:
+            unit, kind = display, "dimension"
+        else:
+            if not isinstance(key, str) or not key.strip():
+                raise ConfigurationError(f"{where}: the key must be a unit ('Pa') or a variable ('hp.p'), "
+                                         f"not {describe(key)}")
+            key = key.strip()
+            recorded = self.recorded_units()
+            head, dot, tail = key.partition(".")
+            if key in recorded:
+                if not self._is_real(key):
+                    raise ConfigurationError(f"{where}: '{key}' is not a Real variable")
+                unit, kind = recorded[key] or "1", "variable"
+            elif dot and head in self.bus.actors:
+                raise ConfigurationError(f"{where}: actor '{head}' has no recorded variable '{tail}'")
+            elif dot and head == "derived":
+                raise ConfigurationError(f"{where}: no derived quantity '{tail}' "
+                                         f"(defined: {', '.join(self.derived) or 'none'})")
+            else:
+                unit, kind = key, "dimension"
+        try:
+            of = parse_unit(unit)
+        except UnitError as exc:
+            raise ConfigurationError(f"{where}: {exc} (keys are units, 'Pa', or recorded variables, 'hp.p')") from None
+        if of.dims != shown.dims:
+            what = f"'{key}' (in {unit})" if kind == "variable" else f"'{unit}'"
+            raise ConfigurationError(f"{where}: display unit '{display}' is not of the dimension of {what}: "
+                                     f"{shown.dimension_text()} against {of.dimension_text()}")
+        try:
+            if kind == "variable":
+                self.display_choices.by_variable(key, display, level)
+            else:
+                self.display_choices.by_dimension(key or display, display, level)
+        except UnitError as exc:
+            raise ConfigurationError(f"{where}: {exc}") from None
+
+    def display_units(self, columns: list[tuple[str, str, str]] | None = None,
+                      kinds: list | None = None) -> dict[str, str]:
+        """The display unit of every Real variable of ``columns`` ((name, unit, long_name); default:
+        the recorded variables): :meth:`display`'s choices, else the actor class's
+        ``display_units``, else :data:`cryocosim.units.DISPLAY_UNITS`, else the variable's unit.
+        An actor class's choice of the wrong dimension is a :class:`ConfigurationError`."""
+        if columns is None:
+            columns = [(name, unit, "") for name, unit in self.recorded_units().items() if self._is_real(name)]
+            kinds = None
+        out = {}
+        for i, (name, unit, _) in enumerate(columns):
+            if kinds is not None and kinds[i] is not None:
+                continue
+            out[name] = self.display_choices.choose(name, unit, self._declared_display(name, unit))
+        return out
+
+    def _is_real(self, name: str) -> bool:
+        head, _, tail = name.partition(".")
+        actor = self.bus.actors.get(head)
+        if actor is None:
+            return True   # derived quantities and the master's columns are Reals
+        var = actor.variable_map().get(tail)
+        return var is not None and var.type is float
+
+    def _declared_display(self, name: str, unit: str) -> str | None:
+        """The display unit the class of ``name``'s actor declares for it (``display_units``;
+        an FMU's ``displayUnit``), checked against ``unit``."""
+        head, _, var = name.partition(".")
+        cls = self._display_models.get(head) or self.models.get(head)
+        if cls is None:
+            return None
+        chosen = getattr(cls, "display_units", None)
+        if chosen:
+            display = chosen.get(var)
+            if display is None:
+                return None
+            try:
+                ok = parse_unit(display).dims == parse_unit(unit or "1").dims
+            except UnitError:
+                ok = False
+            if not ok:
+                raise ConfigurationError(f"model {cls.__module__}.{cls.__name__} (actor '{head}'): display_units"
+                                         f"['{var}'] = {describe(display)} is not a unit of the dimension of "
+                                         f"its unit {unit or '1'}")
+            return display
+        md = getattr(cls, "model_description", None)   # a third-party FMU: its displayUnit, if readable
+        if md is None:
+            return None
+        for sv in getattr(md, "modelVariables", ()):
+            if sv.name == var:
+                display = getattr(sv, "displayUnit", None)
+                try:
+                    if display and parse_unit(display).dims == parse_unit(unit or "1").dims:
+                        return display
+                except UnitError:
+                    pass
+                return None
+        return None
 
     def _action(self, set: dict | None, stop: bool, where: str) -> Action:
         values = {}
@@ -231,6 +372,10 @@ class System:
         for k, ref in terms:
             actor_name, var = ref.split(".")
             actor = self.bus.actors.get(actor_name)
+            if actor is None and actor_name == "derived" and var in self.derived:
+                raise ConfigurationError(f"{where}: {what} names the derived quantity '{ref}': conditions "
+                                         f"name variables of the actors (a derived quantity is computed "
+                                         f"when a record is taken, after the conditions are checked)")
             if actor is None:
                 raise ConfigurationError(f"{where}: unknown actor '{actor_name}' in {what}")
             v = actor.variable_map().get(var)
@@ -264,6 +409,9 @@ class System:
         twin.time_events, twin.conditions = self.time_events, self.conditions
         twin.origins = dict(self.origins)
         twin.parameter_origins = dict(getattr(self, "parameter_origins", {}))
+        twin.derived = dict(self.derived)   # compiled against variables the FMUs declare alike
+        twin.display_choices = self.display_choices
+        twin._display_models = {name: self._display_models.get(name, cls) for name, cls in self.models.items()}
         return twin
 
     def _terminate_actors(self) -> None:
@@ -379,6 +527,14 @@ class System:
         extra = master.extra_columns()
         columns += extra
         kinds += [None] * len(extra)
+        # derived quantities: computed by the recorder from each row, recorded after the others
+        derive = Evaluator(list(self.derived.values()), [c[0] for c in columns], self.bus.actors) \
+            if self.derived else None
+        column_attrs: dict[str, dict] = {d.column: {"expression": d.expr.text.strip()} for d in self.derived.values()}
+        columns += [(d.column, d.unit, d.long_name) for d in self.derived.values()]
+        kinds += [None] * len(self.derived)
+        for name, display in self.display_units(columns, kinds).items():
+            column_attrs.setdefault(name, {})["display_units"] = display
         attrs = {
             "title": f"cryocosim run of {self.name}", "source": self.source, "scenario": self.scenario_text,
             "cryocosim_version": __version__, "ordering": ordering, "stop_time": stop_time,
@@ -402,7 +558,7 @@ class System:
             # file; then open (and lock) the output, releasing the actors if that fails
             try:
                 self.initialize(master)
-                recorder = Recorder(columns, output, attrs, kinds=kinds)
+                recorder = Recorder(columns, output, attrs, kinds=kinds, column_attrs=column_attrs, derive=derive)
             except BaseException:
                 interrupts.armed = False
                 self._terminate_actors()
