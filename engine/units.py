@@ -9,6 +9,11 @@ without translation.
 Grammar: factors joined by ``.``, ``*`` or ``/``; parentheses; an exponent written as trailing
 digits (``m2``, ``s-1``) or with ``^``/``**``.  ``"1"`` or ``""`` is dimensionless.
 Conversions inside the engine are precomputed ``(scale, offset)`` pairs: ``si = x*scale+offset``.
+
+Also here: :func:`si_unit` (the SI name of a dimension, for an expression's result), and display
+units — :data:`DISPLAY_UNITS` (the defaults: rpm for rad/s, bar for Pa, L for m3, g/s for kg/s),
+:class:`DisplayChoices` (a run's choices), :func:`to_display` and :func:`display_values` (a
+result variable in its ``display_units``, for tables and plots).
 """
 from __future__ import annotations
 
