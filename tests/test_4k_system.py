@@ -43,12 +43,117 @@ def cooldown():
     return run("4k_cooldown.toml", stop=12 * 3600.0)
 
 
+def the_models():
+    """The scenario's actors, set up, and the GM stages' parameters as ``stage_loads`` takes them."""
+    system, _settings = load(SCENARIOS / "4k_cooldown.toml")
+    actors = system.bus.actors
+    for name in ("gm", "jt", "dewar"):
+        actors[name].setup()
+    g = actors["gm"]
+    gm_kw = dict(V1=g.V1, V2=g.V2, frequency=g.frequency, p_supply=g.p_supply, dp=g.dp, eps_warm=g.eps_warm,
+                 T_regenerator=g.T_regenerator, regenerator_exponent=g.regenerator_exponent,
+                 T_ambient=g.T_ambient)
+    return actors, gm_kw
+
+
+def monolithic_cooldown_events():
+    """The cool-down integrated without the co-simulation: the same model equations -- the GM
+    stages' capacities (``gm_cryostat.stage_loads``), the dewar's loads, the J-T stage's outputs
+    at the present state (capacity, switch, the heats rejected on the GM stations) and the
+    copper heat capacities of the three stations -- as one ODE system for scipy's LSODA at
+    rtol 1e-7 (no zero-order hold, no coupling iteration).  Returns the times at which the 4 K
+    station passes 20 K and at which it holds 0.1 g of liquid (the scenario's two events)."""
+    from scipy.integrate import solve_ivp
+
+    from cryocosim.fmus import gm_cryostat as gm
+    from cryocosim.fmus.jt_stage import copper_c
+    from cryocosim.fmus.materials import Material
+
+    actors, gm_kw = the_models()
+    a_jt, dew = actors["jt"], actors["dewar"]
+    cu = Material("copper")
+    M1, M2, M4 = actors["shield"].mass, actors["stage"].mass, a_jt.station_mass
+    sat = a_jt._lp.sat
+
+    def flows(T1, T2, T4, liquid):
+        dew.T_shield, dew.T_stage, dew.T_station = T1, T2, T4
+        dew.do_step(0.0, 1.0)
+        a_jt.T_77, a_jt.T_15, a_jt.heat_load = T1, T2, dew.heat_station
+        a_jt.T, a_jt.liquid_mass = T4, liquid
+        a_jt._outputs()
+        r = gm.stage_loads(T1, T2, **gm_kw)
+        return (dew.heat_shield + a_jt.heat_77 - r["Q1"], dew.heat_stage + a_jt.heat_15 - r["Q2"],
+                dew.heat_station + a_jt.heat_applied - a_jt.capacity - a_jt.heat_switch)
+
+    def dry(t, y):
+        q1, q2, q4 = flows(*y, 0.0)
+        return [q1 / (M1 * cu.cp(y[0])), q2 / (M2 * cu.cp(y[1])), q4 / (M4 * copper_c(y[2]))]
+
+    def wet(t, y):  # at T_sat the station's net refrigeration condenses liquid
+        q1, q2, q4 = flows(y[0], y[1], sat.T, max(y[2], 1e-12))
+        return [q1 / (M1 * cu.cp(y[0])), q2 / (M2 * cu.cp(y[1])), -q4 / sat.latent_heat]
+
+    def at(value, index):
+        def event(t, y):
+            return y[index] - value
+        event.terminal = True
+        return event
+
+    opts = dict(method="LSODA", rtol=1e-7, atol=1e-6)
+    T0 = actors["shield"].T_start, actors["stage"].T_start, a_jt.T_start
+    a = solve_ivp(dry, (0.0, 6 * 3600.0), list(T0), events=at(20.0, 2), **opts)
+    t_20 = a.t_events[0][0]
+    b = solve_ivp(dry, (t_20, t_20 + 600.0), list(a.y_events[0][0]), events=at(sat.T, 2), **opts)
+    c = solve_ivp(wet, (b.t_events[0][0], b.t_events[0][0] + 600.0), [*b.y_events[0][0][:2], 0.0],
+                  events=at(1e-4, 2), **dict(opts, atol=1e-9))
+    return t_20, c.t_events[0][0]
+
+
+def steady_stations_by_hand():
+    """Shield and stage temperatures at which Q1 = dewar + J-T supply on the shield and Q2 =
+    dewar + J-T supply on the stage, with the 4 K station holding liquid at T_sat and its full
+    pot overflowing (the return stream carries the station's load: h7 = h5 + q / mdot), by
+    scipy's fsolve (as docs/scripts/fourk_validation.py does for its page)."""
+    from scipy.optimize import fsolve
+
+    from cryocosim.fmus import gm_cryostat as gm
+    from cryocosim.fmus import jt_physics as jt
+
+    actors, gm_kw = the_models()
+    a_jt, dew = actors["jt"], actors["dewar"]
+    loop = jt.jt_loop_model(a_jt.p_supply, a_jt.p_exhaust)
+    loop_kw = dict(throat_area=a_jt.throat_area, T_supply=a_jt.T_supply, E1=a_jt.E1, E2=a_jt.E2, E3=a_jt.E3,
+                   definition=a_jt.effectiveness)
+
+    def balance(x):
+        T1, T2 = x
+        dew.T_shield, dew.T_stage, dew.T_station = T1, T2, loop.sat.T
+        dew.do_step(0.0, 1.0)
+        q4 = dew.heat_station + a_jt.heat_applied
+        s = loop.solve(T_77=T1, T_15=T2, **loop_kw)
+        for _ in range(6):  # the wet return converges in a few passes (its effect on X3 is small)
+            s = loop.solve(T_77=T1, T_15=T2, h_load_out=s.h[5] + q4 / s.mdot, **loop_kw)
+        r = gm.stage_loads(T1, T2, **gm_kw)
+        return [r["Q1"] - dew.heat_shield - s.heat_77, r["Q2"] - dew.heat_stage - s.heat_15]
+
+    return fsolve(balance, [80.0, 15.0], xtol=1e-12)
+
+
 @pytest.mark.slow
 def test_cooldown_reaches_the_boiling_point_and_fills_the_pot(cooldown):
     ds = cooldown
     t_20 = event_time(ds, "4 K station below 20 K")
     t_liq = event_time(ds, "liquid helium in the 4 K station")
-    assert 0.5 * 3600 < t_20 < t_liq < 6 * 3600
+    # against the same equations integrated without the co-simulation (LSODA, rtol 1e-7): within
+    # 0.2 % of the 2.3 h, the bound test_adaptive_cooldown_agrees_with_fixed_steps holds the
+    # adaptive run to against fixed explicit 1 s steps (the run's 1e-4 per step is a local
+    # error; what it adds up to over the cool-down is not bounded by it).  When this was written
+    # the fixed 1 s run passed 20 K 0.03 s from the monolithic solution and the adaptive run 4.8 s
+    # after it.
+    mono_20, mono_liq = monolithic_cooldown_events()
+    assert t_20 == pytest.approx(mono_20, rel=2e-3)
+    assert t_liq == pytest.approx(mono_liq, rel=2e-3)
+    assert t_20 < t_liq
     end = ds.isel(time=-1)
     # the station holds liquid at the exhaust's boiling point (CoolProp directly; the model reads a
     # saturation state built at set-up by the same library, so rounding only)
@@ -69,8 +174,15 @@ def test_cooldown_reaches_the_boiling_point_and_fills_the_pot(cooldown):
         assert np.all(np.diff(part.values) <= 1e-3)
     # ... and it re-warms to no more than the stage had one output interval before t_20
     assert float(x.sel(time=slice(t_20, t_liq + 600.0)).max()) < float(x.sel(time=t_20 - 60.0, method="pad"))
-    # the shield and the stage cool to GM temperatures: below 100 K and 20 K
-    assert float(end["shield.T"]) < 100.0 and float(end["stage.T"]) < 20.0
+    # the shield and the stage settle where each GM stage carries what is put on it, solved by
+    # hand from the models' functions (the GM stages' capacities, the dewar's loads, the J-T loop
+    # with the full pot's wet return): within the run's tolerance on temperatures, 1e-4 relative
+    # (9 mK on the shield, 1.5 mK on the stage; when this was written the shield moved by 6e-5 K
+    # in the 12th hour and ended 1.5e-5 K from the hand solution)
+    T1, T2 = steady_stations_by_hand()
+    assert float(end["shield.T"]) == pytest.approx(T1, rel=1e-4)
+    assert float(end["stage.T"]) == pytest.approx(T2, rel=1e-4)
+    assert T1 < 100.0 and T2 < 20.0  # GM temperatures (the shield runs warm: docs/4k_validation.md)
 
 
 @pytest.mark.slow

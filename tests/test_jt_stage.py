@@ -264,14 +264,35 @@ def test_eq37_capacities(loop):
 
 def test_startup_capacity(loop):
     """At 15 K X3 exchanges nothing, so the start-up capacity is mdot(15 K) x (h(1 atm, 15 K) -
-    h(20 atm, 15 K)).  The note: 1.8 W for the 0.32 g/s machine (E3 = 0.92) -- ours 1.75 W,
-    within the 5 % that its "about" and its own tables' 4.8 % spread allow.  (Its 1.6 W for the
-    0.25 g/s machine is 1.37 W here: docs/jt_validation.md.)"""
-    A = jt.throat_area_for(0.32e-3)
-    q, mdot, T5 = loop.capacity(15.0, A, E3=0.92)
-    assert T5 == pytest.approx(15.0, abs=1e-6)
-    assert q == pytest.approx(mdot * (loop.lp.h(15.0) - loop.hp.h(15.0)), rel=1e-9)
-    assert q == pytest.approx(1.8, rel=0.05)
+    h(20 atm, 15 K)), whatever E3.  The note gives two figures:
+
+    * 1.8 W for the 0.32 g/s machine (E3 = 0.92) -- ours 1.75 W, within the 5 % that its "about"
+      and its own tables' 4.8 % spread allow;
+    * 1.6 W for the 0.25 g/s machine (E3 = 0.96) -- ours 1.37 W, 14 % less.  The cause is in the
+      note: a valve sized for a design flow passes, at 15 K, that flow times one ratio
+      mdot(15 K)/mdot(4.2 K) (the flux through a throat does not depend on its area), so the two
+      start-up capacities must be in the ratio of the design flows, 0.25/0.32 = 0.78; the note's
+      1.6/1.8 = 0.89 is 14 % off that.  Scaled by the flows, its 1.8 W means 1.41 W for the
+      0.25 g/s machine, which ours meets as it meets the 1.8 W (within 5 %; both 2.7 % low).
+      docs/jt_validation.md states the same."""
+    q = {}
+    for m_design, E3 in ((0.32e-3, 0.92), (0.25e-3, 0.96)):
+        A = jt.throat_area_for(m_design)
+        q15, mdot, T5 = loop.capacity(15.0, A, E3=E3)
+        assert T5 == pytest.approx(15.0, abs=1e-6)
+        assert q15 == pytest.approx(mdot * (loop.lp.h(15.0) - loop.hp.h(15.0)), rel=1e-9)
+        # E3 drops out at 15 K (the same to the tables' rounding)
+        assert loop.capacity(15.0, A, E3=1.0)[0] == pytest.approx(q15, rel=1e-9)
+        q[m_design] = q15
+    q32, q25 = q[0.32e-3], q[0.25e-3]
+    assert q32 == pytest.approx(1.8, rel=0.05)
+    # flow proportional to the throat: the capacities in the ratio of the design flows (the
+    # throat areas are computed from those flows at one inlet state; rounding only)
+    assert q25 / q32 == pytest.approx(0.25 / 0.32, rel=1e-9)
+    assert q25 == pytest.approx(1.8 * 0.25 / 0.32, rel=0.05)
+    # the note's 1.6 W is not met: outside the 5 % allowed above (14 % above ours), because its
+    # own two figures are 14 % out of the ratio of the flows
+    assert (1.6 - q25) / 1.6 > 0.05
 
 
 # -- the actor -------------------------------------------------------------------------------------
