@@ -334,6 +334,9 @@ def _cmd_validate(args) -> int:
 
     status = 0
     for path in args.scenario:
+        if str(path).lower().endswith(".py"):  # a script beside the scenarios (validate scenarios/*)
+            print(f"{path}: skipped (a Python script, not a scenario)", flush=True)
+            continue
         try:
             if ssp.is_ssp(path):  # FMUs read (modelDescription), not instantiated
                 system, _settings = ssp.load(path)

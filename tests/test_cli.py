@@ -93,3 +93,27 @@ def test_step_control_switches_of_run(tmp_path):
     assert modes["adaptive"][0] == "adaptive, iterated"
     # the explicit fixed loop takes exactly one step per actor per 0.05 s: 10 actors x 200 steps
     assert modes["fixed_ex"][1] == 10 * 200
+
+
+def test_validate_skips_python_scripts(tmp_path):
+    """``cryocosim validate scenarios/*`` meets the Python scripts kept beside the scenarios: each
+    is skipped with one line (not read as TOML) and does not change the exit status; a scenario
+    beside it is still validated, and a bad one still fails."""
+    good = tmp_path / "good.toml"  # a registered model: validated without --trust
+    good.write_text('[run]\nstop_time = "10 s"\n\n[[actor]]\nname = "load"\nmodel = "thermal_load"\n'
+                    'step = 1.0\n[actor.parameters]\nheat_removed = "1 W"\n')
+    script = Path(__file__).resolve().parents[1] / "scenarios/compare_gases.py"
+    assert script.is_file()
+    upper = tmp_path / "PLOT.PY"
+    upper.write_text("this is = not [toml\n")
+    status, stdout, stderr = finish(start("validate", script, good, upper))
+    assert status == 0, stderr
+    assert stderr == ""
+    assert stdout.splitlines() == [f"{script}: skipped (a Python script, not a scenario)",
+                                   f"{good}: valid (1 actor, 0 connections, 0 events)",
+                                   f"{upper}: skipped (a Python script, not a scenario)"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("this is = not [toml\n")
+    status, stdout, stderr = finish(start("validate", script, bad))
+    assert status == 2 and stdout.splitlines() == [f"{script}: skipped (a Python script, not a scenario)"]
+    assert errors_only(stderr).count("\n") == 1 and "TOML syntax error" in stderr

@@ -284,7 +284,7 @@ def main() -> None:
         "`[derived]` values (arithmetic), an optional `[solve.NAME]` (a value found per point so that a residual "
         "is zero) and the `outputs` (result keys or expressions; for scenarios reductions of recorded variables: "
         "`load.T` (its final value), `min(...)`, `max(...)`, `mean(..., last = '2 min')`, `at(..., '5 min')`). "
-        "`engine/sweep.py` documents the format; `scenarios/sweeps/` holds two examples. The result is one "
+        "`engine/sweep.py` documents the format; `scenarios/sweeps/` holds three examples. The result is one "
         "Dataset with a dimension per swept parameter, a variable per output (NaN where a point failed), and "
         "`status`, `error`, `warning`, `point_time`, `evaluations` per point; it is written to NetCDF.")
     add("")
