@@ -337,6 +337,10 @@ def _cmd_validate(args) -> int:
         if str(path).lower().endswith(".py"):  # a script beside the scenarios (validate scenarios/*)
             print(f"{path}: skipped (a Python script, not a scenario)", flush=True)
             continue
+        if Path(path).is_dir() and not ssp.is_ssp(path):  # scenarios/sweeps beside the scenarios
+            print(f"{path}: skipped (a folder without SystemStructure.ssd: neither a scenario nor an SSP)",
+                  flush=True)
+            continue
         try:
             if ssp.is_ssp(path):  # FMUs read (modelDescription), not instantiated
                 system, _settings = ssp.load(path)

@@ -117,3 +117,23 @@ def test_validate_skips_python_scripts(tmp_path):
     status, stdout, stderr = finish(start("validate", script, bad))
     assert status == 2 and stdout.splitlines() == [f"{script}: skipped (a Python script, not a scenario)"]
     assert errors_only(stderr).count("\n") == 1 and "TOML syntax error" in stderr
+
+
+def test_validate_the_shipped_scenarios_folder():
+    """``cryocosim validate scenarios/*``, as a user types it: every scenario valid, the scripts
+    and the sweeps folder skipped with a line each, exit 0."""
+    import glob
+
+    root = Path(__file__).resolve().parents[1]
+    paths = sorted(glob.glob(str(root / "scenarios" / "*")))
+    status, stdout, stderr = finish(start("validate", *paths))
+    assert status == 0, stderr
+    lines = stdout.splitlines()
+    assert len(lines) == len(paths)
+    for path, line in zip(paths, lines):
+        if path.endswith(".toml"):
+            assert line.startswith(f"{path}: valid ("), line
+        elif path.endswith(".py"):
+            assert line == f"{path}: skipped (a Python script, not a scenario)"
+        else:
+            assert line == f"{path}: skipped (a folder without SystemStructure.ssd: neither a scenario nor an SSP)"

@@ -162,7 +162,7 @@ def test_cooldown_with_a_50000_s_motor_step_ends_in_an_adaptive_run(tmp_path):
     r = subprocess.run([*cli, "run", str(path), "-q", "--stop-time", "2", "--tolerance", "1e-4", "-o", str(out)],
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "Traceback" not in r.stderr and f"wrote {out} (2 records" in r.stdout and "completed" in r.stdout
+    assert "Traceback" not in r.stderr and f"wrote {out}: 2 records" in r.stdout and "completed" in r.stdout
     with netCDF4.Dataset(out) as ds:
         assert list(ds["time"][:]) == [0.0, 2.0] and ds.step_control == "adaptive, iterated"
         assert 0.0 < float(ds["shaft.speed"][-1]) < 1100.0  # spinning up (rad/s; 10500 rpm = 1100 rad/s)
