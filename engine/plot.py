@@ -26,7 +26,8 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from .results import events_of  # noqa: E402
-from .summary import clock, to_unit  # noqa: E402
+from .summary import clock  # noqa: E402
+from .units import display_values  # noqa: E402
 
 __all__ = ["Panel", "panels_of", "default_panels", "event_marks", "event_legend", "plot_result",
            "plot_results", "scenario_panels"]
@@ -136,8 +137,9 @@ def event_legend(events: list[dict], width: int = 165) -> list[str]:
 
 
 def _display(var: xr.DataArray) -> tuple[np.ndarray, str]:
-    values = var.values.astype(float)
-    return to_unit(values, var.attrs.get("units", ""), var.attrs.get("display_units"))
+    """A variable in its display unit (:func:`cryocosim.units.display_values`), as floats."""
+    values, unit = display_values(var)
+    return np.asarray(values, dtype=float), unit
 
 
 def _time_axis(t_end: float) -> tuple[float, str]:

@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .units import UnitError, parse_unit
+from .units import UnitError, to_display
 
 __all__ = ["clock", "duration", "number", "headline_names", "summary_lines", "to_unit"]
 
@@ -65,18 +65,12 @@ def number(x: float) -> str:
 
 
 def to_unit(values: np.ndarray, unit: str, display: str | None) -> tuple[np.ndarray, str]:
-    """``values`` recorded in ``unit`` converted to ``display`` (and its name); unchanged where
-    there is no display unit or it is not of the same dimension."""
-    if not display or display == unit:
-        return values, unit
+    """``values`` recorded in ``unit`` in ``display`` (:func:`cryocosim.units.to_display`), with
+    the unit's name; as recorded where there is no display unit or it does not fit."""
     try:
-        u, d = parse_unit(unit), parse_unit(display)
+        return to_display(values, unit, display), (display or unit)
     except UnitError:
         return values, unit
-    if not u.same_dimension(d):
-        return values, unit
-    si = values * u.factor + u.offset
-    return (si - d.offset) / d.factor, display
 
 
 def headline_names(actors: Mapping[str, object], recorded: Iterable[str]) -> list[str]:
