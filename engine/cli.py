@@ -168,7 +168,7 @@ def _print_summary(rec, system, output: str, quiet: bool) -> None:
     names = headline_names(system.bus.actors, arrays)
     for line in summary_lines(arrays, units, names, getattr(rec, "display_units", None)):
         print(line)
-    for line in event_lines(events_of(rec)):
+    for line in event_lines(events_of(rec), span=t_end):
         print(line)
 
 
@@ -261,7 +261,8 @@ def _cmd_compare(args) -> int:
     names = [n for panel in panels for n in panel.names]
     for label, ds in results[1:]:
         found, common = differences(reference, ds, names)
-        for line in difference_lines(args.results[0], label, found, common):
+        span = float(reference["time"].values[-1]) if reference.sizes.get("time") else 0.0
+        for line in difference_lines(args.results[0], label, found, common, span):
             print(line)
     if args.output:
         check_plot_path(args.output, "-o/--output")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .summary import clock, number, to_unit
+from .summary import CLOCK_FROM, moment, number, to_unit
 
 __all__ = ["Difference", "differences", "difference_lines"]
 
@@ -63,12 +63,15 @@ def differences(reference: xr.Dataset, other: xr.Dataset, names: list[str]) -> t
     return out, int(t_ref.size if same_times else inside.sum())
 
 
-def difference_lines(reference_label: str, other_label: str, found: list[Difference], common: int) -> list[str]:
-    """The table ``cryocosim compare`` prints for one pair of results."""
+def difference_lines(reference_label: str, other_label: str, found: list[Difference], common: int,
+                     span: float = CLOCK_FROM) -> list[str]:
+    """The table ``cryocosim compare`` prints for one pair of results (times as
+    :func:`cryocosim.summary.moment` gives them for a run ``span`` seconds long)."""
     lines = [f"{other_label} against {reference_label} (the reference) at {common:,} times:"]
     if not found:
         return lines + ["  no variable in common"]
-    rows = [(d.name, d.unit, number(d.largest), clock(d.time), number(d.reference), number(d.other)) for d in found]
+    rows = [(d.name, d.unit, number(d.largest), moment(d.time, span), number(d.reference), number(d.other))
+            for d in found]
     heads = ("", "", "largest |diff|", "at", "reference", "other")
     widths = [max(len(str(r[i])) for r in rows + [heads]) for i in range(6)]
     fmt = "  {:<%d}  {:<%d}  {:>%d}  {:>%d}  {:>%d}  {:>%d}" % tuple(widths)

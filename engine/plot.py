@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from .results import events_of  # noqa: E402
-from .summary import clock  # noqa: E402
+from .summary import CLOCK_FROM, moment  # noqa: E402
 from .units import display_values  # noqa: E402
 
 __all__ = ["Panel", "panels_of", "default_panels", "event_marks", "event_legend", "plot_result",
@@ -130,9 +130,10 @@ def mark_rows(marks: list[tuple[float, str]], t0: float, span: float, width_pt: 
     return rows
 
 
-def event_legend(events: list[dict], width: int = 165) -> list[str]:
-    """The lines under the plot that name the numbered events: "1 name (t = 2:20:34.5)"."""
-    items = [f"{n} {ev['name']} (t = {clock(ev['time'])})" for n, ev in enumerate(events, 1)]
+def event_legend(events: list[dict], width: int = 165, span: float = CLOCK_FROM) -> list[str]:
+    """The lines under the plot that name the numbered events: "1 name (t = 2:20:34.5)" (in
+    seconds for a run shorter than 10 minutes: :func:`cryocosim.summary.moment`)."""
+    items = [f"{n} {ev['name']} (t = {moment(ev['time'], span)})" for n, ev in enumerate(events, 1)]
     return textwrap.wrap("events: " + ";  ".join(items), width) if items else []
 
 
@@ -162,7 +163,7 @@ def plot_results(results: list[tuple[str, xr.Dataset]], path: str | Path, panels
     t_start = min(float(ds["time"].values[0]) for _, ds in results if ds.sizes.get("time"))
     scale, tunit = _time_axis(t_end)
     events = events_of(first)
-    legend = event_legend(events)
+    legend = event_legend(events, span=t_end - t_start)
     below = 0.16 * len(legend)             # inches of event names under the panels
     width_in, axes_frac = 10.5, 0.70        # the legends go right of the axes
     fig, axes = plt.subplots(len(panels), 1, figsize=(width_in, 2.4 * len(panels) + 0.8 + below), squeeze=False)
@@ -198,7 +199,7 @@ def plot_results(results: list[tuple[str, xr.Dataset]], path: str | Path, panels
         if log and lo > 0.0:
             ax.set_yscale("log")
         if panel.title or panel.zoom:
-            window = f"{clock(panel.start or t_start)} to {clock(panel.stop or t_end)}"
+            window = f"{moment(panel.start or t_start, t_end)} to {moment(panel.stop or t_end, t_end)}"
             ax.set_title(panel.title or f"zoom: {window}", fontsize=8, loc="left")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
@@ -208,6 +209,7 @@ def plot_results(results: list[tuple[str, xr.Dataset]], path: str | Path, panels
         ax.set_xlabel(f"time [{tunit}]" if panel.zoom or ax is axes[-1, 0] else "")
     top = axes[0, 0]
     span = float(t_end - t_start)
+    rows = []
     if span > 0 and not panels[0].zoom:
         marks = event_marks(events, span)
         rows = mark_rows(marks, t_start, span, width_in * axes_frac * 72.0)
@@ -220,11 +222,14 @@ def plot_results(results: list[tuple[str, xr.Dataset]], path: str | Path, panels
         key = "   ".join(f"{ {'-': '——', '--': '– –', ':': '·····', '-.': '–·–'}[styles[k % len(styles)]]} {label}"
                          for k, (label, _) in enumerate(results))
         heading = f"{heading}\n{key}" if heading else key
-    fig.suptitle(heading, fontsize=10)
     height = fig.get_figheight()
+    # the title above the rows of event marks, never on them: inches kept free at the top (the
+    # marks themselves are in the axes' bounding box, which the layout keeps clear)
+    above = 0.2 * (heading.count("\n") + 1)
+    fig.suptitle(heading, fontsize=10, y=1.0 - 0.05 / height, va="top")
     if legend:
         fig.text(0.01, 0.005, "\n".join(legend), fontsize=7, va="bottom", ha="left")
-    fig.tight_layout(rect=(0.0, (below + 0.1) / height if legend else 0.0, 1.0, 1.0))
+    fig.tight_layout(rect=(0.0, (below + 0.1) / height if legend else 0.0, 1.0, 1.0 - above / height))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -17,7 +17,8 @@ Layout::
                 as derived.NAME (cryocosim.derived; expressions of cryocosim.expr, with units)
     [units]     display units: "Pa" = "bar" (every variable of that dimension) or "hp.p" = "atm"
                 (one variable): the result's display_units attributes
-    [plot]      panels = [["a.x", "b.y", "derived.NAME"], ...]
+    [plot]      panels = [["a.x", "b.y", "derived.NAME"], ...]; a panel may be a table
+                { vars = ["a.x"], from = "2.5 h", to = "3 h", title = "the stall", log = false }
     extends = "base.toml"   take the base scenario, then merge this file into it: tables are
                             updated key by key, [[actor]]/[[connect]]/[[event]] are appended
     [set]       "actor.parameter" = value, applied over the actors' parameters
@@ -58,6 +59,7 @@ _ACTOR = {"name", "model", "step", "parameters"}
 _CONNECT = {"from", "to", "convert"}
 _EVENT = {"name", "at", "when", "after", "set", "stop"}
 _PLOT = {"panels"}
+_PANEL = {"vars", "from", "to", "title", "log"}
 _ORDERINGS = ("gauss-seidel", "jacobi")
 
 
@@ -283,9 +285,27 @@ def check_document(data: Any, source: str, complete: bool = True) -> None:
     _unknown(plot, _PLOT, where)
     if "panels" in plot:
         panels = plot["panels"]
-        if not (isinstance(panels, list) and all(isinstance(p, list) and all(isinstance(n, str) for n in p)
-                                                 for p in panels)):
-            raise _bad_type(where, "panels", 'an array of arrays of "actor.variable" names', panels)
+        names = lambda p: isinstance(p, list) and all(isinstance(n, str) for n in p)  # noqa: E731
+        if not (isinstance(panels, list) and all(names(p) or isinstance(p, dict) for p in panels)):
+            raise _bad_type(where, "panels", 'an array of panels: arrays of "actor.variable" names or tables '
+                            '{ vars = [...], from, to, title, log }', panels)
+        for i, panel in enumerate(panels, 1):
+            if not isinstance(panel, dict):
+                continue
+            at = f"{where}: panels #{i}"
+            _unknown(panel, _PANEL, at)
+            if not names(panel.get("vars")):
+                raise _bad_type(at, "vars", 'an array of "actor.variable" names', panel.get("vars"))
+            for key in ("from", "to"):
+                if key in panel:
+                    check_time(panel[key], f"{at}: key '{key}'", positive=key == "to")
+            if "from" in panel and "to" in panel and \
+                    check_time(panel["from"], at, positive=False) >= check_time(panel["to"], at):
+                raise ConfigurationError(f"{at}: key 'from' must come before key 'to'")
+            if "title" in panel:
+                _string(panel, "title", at, empty=True)
+            if "log" in panel and not isinstance(panel["log"], bool):
+                raise _bad_type(at, "log", "true or false", panel["log"])
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -538,16 +558,31 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
 
 
 def _check_panels(system: System, panels: list, where: str) -> None:
-    for panel in panels:
-        for ref in panel:
+    """Every name of every panel is an output, local or derived quantity; a panel's variables
+    share one dimension (a W beside a ratio would be read on the W axis)."""
+    for i, panel in enumerate(panels, 1):
+        units: dict[tuple, str] = {}
+        for ref in (panel.get("vars", []) if isinstance(panel, dict) else panel):
             actor_name, _, var = ref.partition(".")
             actor = system.bus.actors.get(actor_name)
             v = actor.variable_map().get(var) if actor is not None else None
             if actor is None and actor_name == "derived" and var in system.derived:
-                continue
-            if v is None or v.causality not in (Causality.output, Causality.local):
+                unit = system.derived[var].unit
+            elif v is None or v.causality not in (Causality.output, Causality.local):
                 raise ConfigurationError(f"{where}: {describe(ref)} is not an output or local variable of an actor "
                                          f"or a derived quantity")
+            else:
+                if v.type is not float:
+                    continue
+                unit = v.unit
+            try:
+                units.setdefault(parse_unit(unit or "1").dims, f"{ref} [{unit or '1'}]")
+            except UnitError:
+                continue
+        if len(units) > 1:
+            first, second = list(units.values())[:2]
+            raise ConfigurationError(f"{where}: panel #{i} mixes dimensions ({first}, {second}): give each "
+                                     "dimension a panel of its own")
 
 
 def setup_actors(system: System) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 
 from .units import UnitError, to_display
 
-__all__ = ["clock", "duration", "number", "headline_names", "summary_lines", "to_unit"]
+__all__ = ["clock", "moment", "duration", "number", "headline_names", "summary_lines", "to_unit"]
 
 #: the outputs shown for an actor that declares no headline
 UNDECLARED = 3
@@ -41,6 +41,17 @@ def clock(seconds: float) -> str:
     m, rest = divmod(rest, 600)
     s, tenth = divmod(rest, 10)
     return f"{sign}{h}:{m:02d}:{s:02d}" + (f".{tenth}" if tenth else "")
+
+
+#: runs shorter than this (s) give their times in seconds: a 0.4 s run's events at 0:00:00.2 and
+#: 0:00:00.2 would read alike
+CLOCK_FROM = 600.0
+
+
+def moment(seconds: float, span: float) -> str:
+    """A time of a run ``span`` seconds long: h:mm:ss (:func:`clock`) for runs of 10 minutes or
+    more, else seconds to 6 significant digits (``"0.2343 s"``)."""
+    return clock(seconds) if span >= CLOCK_FROM else f"{seconds:.6g} s"
 
 
 def duration(seconds: float) -> str:
@@ -116,11 +127,12 @@ def summary_lines(arrays: Mapping[str, np.ndarray], units: Mapping[str, str], na
                               for n, u, a, b, c in rows]
 
 
-def event_lines(events: list[dict]) -> list[str]:
-    """``events`` (the run's log), numbered as the plots number them, their times as h:mm:ss."""
+def event_lines(events: list[dict], span: float = CLOCK_FROM) -> list[str]:
+    """``events`` (the run's log), numbered as the plots number them, their times as
+    :func:`moment` gives them for a run ``span`` seconds long."""
     if not events:
         return []
-    times = [clock(ev["time"]) for ev in events]
+    times = [moment(ev["time"], span) for ev in events]
     width = max(len(t) for t in times)
     return ["events"] + [f"  {k:>2}  {t:>{width}}   {ev['name']}" for k, (t, ev) in enumerate(zip(times, events), 1)]
 

@@ -21,6 +21,7 @@ class BufferVolume(Actor):
 
     summary = "Isothermal ideal-gas buffer volume (hybrid cooler eq. 13-16), exact mass step"
     headline = ('p',)
+    display_units = {"mass": "g"}  # a few grams: in g, not kg
     variables = fluid_parameters() + (
         Parameter("volume", "m3", 2.5e-5, "buffer volume V_B", min=1e-12),
         Parameter("temperature", "K", 100.0, "gas temperature (the expansion temperature T_E)", min=1e-3),

@@ -35,6 +35,7 @@ class GasVolume(Actor):
 
     summary = "Well-mixed gas volume: mass and energy balance, real-gas properties"
     headline = ('p', 'T')
+    display_units = {"mass": "g"}  # a few grams: in g, not kg
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas"),
         PROPERTY_BACKEND_PARAMETER,

@@ -118,6 +118,7 @@ class JTStage(Actor):
 
     summary = "Joule-Thomson 4 K stage: X1-X3, sonic J-T valve, 4 K station with liquid inventory (NRAO EDTN 203)"
     headline = ('T', 'liquid_mass', 'capacity', 'mdot')
+    display_units = {"liquid_mass": "g"}  # a few grams: in g, not kg
     variables = (
         Parameter("p_supply", "Pa", jt.P_HIGH_NOTE, "J-T supply pressure (supercritical)", min=1.0,
                   tunable=True),

@@ -176,7 +176,7 @@ def write(tmp_path, text, name="s.toml"):
 
 
 def test_derived_quantities_are_recorded_with_their_units_in_file_and_dataset(tmp_path):
-    path = write(tmp_path, BASE + DERIVED + '\n[plot]\npanels = [["int.x"], ["derived.ratio", "derived.setpoint"]]\n')
+    path = write(tmp_path, BASE + DERIVED + '\n[plot]\npanels = [["int.x"], ["derived.ratio"], ["derived.setpoint"]]\n')
     system, settings = scenario.load(path)
     assert list(system.derived) == ["mean_power", "ratio", "setpoint", "warm", "energy_Wh"]
     ds = system.run(settings.stop_time, output=tmp_path / "r.nc", output_interval=settings.output_interval)
@@ -249,7 +249,7 @@ def test_validate_names_the_file_and_key_of_each_mistake(tmp_path, table, match)
 def test_panels_and_conditions_naming_derived_quantities(tmp_path):
     from cryocosim.plot import plot_result
 
-    good = write(tmp_path, BASE + DERIVED + '\n[plot]\npanels = [["derived.ratio", "int.x"]]\n')
+    good = write(tmp_path, BASE + DERIVED + '\n[plot]\npanels = [["derived.ratio"], ["int.x"]]\n')
     system, settings = scenario.validate(good)
     ds = system.run(settings.stop_time, output_interval=1.0)
     assert plot_result(ds, tmp_path / "p.png", settings.extra["plot"]["panels"]).stat().st_size > 0
@@ -350,7 +350,7 @@ def test_4k_jt_capacity_margin(name):
     """The J-T stage's capacity minus the heat load on the 4 K station: the dewar's parasitic
     load into the station plus the heat applied on it (changed by the stall's and the boil-off's
     events: the margin follows)."""
-    assert set(derived_table(name)) == {"jt_margin"}
+    assert set(derived_table(name)) == {"jt_margin", "load_4k"}
     ds = run_shipped(name)
     t = ds["time"].values
     applied = np.zeros_like(t)
@@ -362,6 +362,9 @@ def test_4k_jt_capacity_margin(name):
     exact = np.isclose(t, [e["time"] for e in events][0]) if events else np.zeros_like(t, dtype=bool)
     margin = ds["jt.capacity"].values - ds["dewar.heat_station"].values - applied
     nan_equal(ds["derived.jt_margin"].values[~exact], margin[~exact], rtol=1e-12)
+    load = ds["dewar.heat_station"].values + applied    # the station's load the panel plots
+    nan_equal(ds["derived.load_4k"].values[~exact], load[~exact], rtol=1e-12)
+    assert ds["derived.load_4k"].attrs["units"] == "W"
     assert ds["derived.jt_margin"].attrs["units"] == "W"
     if name == "4k_boiloff":    # 3.5 W is above the 4 K capacity: the margin ends negative
         assert float(ds["derived.jt_margin"][-1]) < 0 < float(ds["derived.jt_margin"].sel(time=5 * 3600.0))

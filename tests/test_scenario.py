@@ -90,7 +90,7 @@ def test_cli_run_writes_result(tmp_path):
                 "--set", "src.value=4000 mW", "--stop-time", "0.25 min")  # values with units
     assert r.returncode == 0, r.stderr
     assert out.exists() and (tmp_path / "r.png").exists()
-    assert "events" in r.stdout.splitlines() and "   1  0:00:02.5   half" in r.stdout.splitlines()
+    assert "events" in r.stdout.splitlines() and "   1  2.5 s   half" in r.stdout.splitlines()  # a 15 s run: times in seconds (summary.CLOCK_FROM)
     import xarray as xr
 
     with xr.open_dataset(out) as ds:
@@ -228,3 +228,24 @@ when = "lag.y < 295 K"
     assert isinstance(system.bus.actors["lag"], FMUActor)
     with pytest.raises(ConfigurationError, match=r"\[\[actor\]\] #1 'lag': key 'model'.*Missing.fmu"):
         scenario.validate(write(folder, text.replace("FirstOrderLag.fmu", "Missing.fmu")))
+
+
+def test_plot_panels_are_checked(tmp_path):
+    """[plot] panels: names of outputs or derived quantities; a table gives a zoom window, a title
+    and a log axis; a panel of two dimensions is refused (one axis cannot read both)."""
+    base = GOOD + '\n[derived]\nhalf = "int.x / 2"\nratio = "src.y / src.y"\n'
+    ok = base + '[plot]\npanels = [["int.x", "derived.half"], { vars = ["src.y"], from = "2 s", to = "4 s", ' \
+                'title = "zoom", log = false }]\n'
+    system, settings = scenario.validate(write(tmp_path, ok))
+    assert settings.extra["plot"]["panels"][1]["from"] == "2 s"
+    for panels, match in [
+        ('[["int.x", "derived.ratio"]]', r"panel #1 mixes dimensions \(int.x \[J\], derived.ratio \[1\]\)"),
+        ('[{ vars = ["src.y"], from = "4 s", to = "2 s" }]', r"panels #1: key 'from' must come before key 'to'"),
+        ('[{ vars = ["src.y"], zoom = 2 }]', r"panels #1: unknown key 'zoom'"),
+        ('[{ vars = "src.y" }]', r"panels #1: key 'vars'"),
+        ('[{ vars = ["src.y"], log = "yes" }]', r"panels #1: key 'log'"),
+        ('[["int.nope"]]', r"'int.nope' is not an output"),
+    ]:
+        with pytest.raises(ConfigurationError, match=match) as err:
+            scenario.validate(write(tmp_path, base + f"[plot]\npanels = {panels}\n"))
+        assert "\n" not in str(err.value)

@@ -20,7 +20,7 @@ import pytest
 import xarray as xr
 
 from cryocosim import __version__, cli
-from cryocosim.summary import clock, duration, number, to_unit
+from cryocosim.summary import clock, duration, moment, number, to_unit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,6 +49,7 @@ when = "load.T > 100 K"
 def test_clock_duration_number():
     assert clock(0.0) == "0:00:00" and clock(9753.5) == "2:42:33.5" and clock(86400.0) == "24:00:00"
     assert clock(59.94) == "0:00:59.9" and clock(-75.0) == "-0:01:15"
+    assert moment(0.2343, 0.4) == "0.2343 s" and moment(9753.5, 86400.0) == "2:42:33.5"  # short runs in s
     assert duration(86400.0) == "24 h" and duration(5400.0) == "90 min" and duration(12.5) == "12.5 s"
     assert number(10500.0) == "10500" and number(4.2239) == "4.224" and number(0.011381) == "0.01138"
     assert number(0.0) == "0" and number(3.1e-7) == "3.100e-07" and number(2.5e8) == "2.500e+08"
@@ -180,3 +181,26 @@ def test_a_sweep_ends_with_its_table(tmp_path, capsys):
         expected = [[number(a), number(b), number(float(ds["y"].sel(a=a, b=b))), number(float(ds["z"].sel(a=a, b=b))),
                      "ok"] for a in (1.0, 2.0) for b in (10.0, 20.0, 30.0)]
     assert body == expected
+
+
+def test_the_readme_examples_are_what_the_commands_print(tmp_path, capsys):
+    """README.md's summary and compare examples (text blocks) are the output of the commands the
+    README names, run here (the wall time and the folder aside): the page cannot go stale."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^```text\n(.*?)^```", readme, re.M | re.S)
+    summary = next(b for b in blocks if b.startswith("wrote results/4k_stall.nc"))
+    compare = next(b for b in blocks if b.startswith("$ cryocosim compare"))
+    stall = ROOT / "scenarios" / "4k_stall.toml"
+    a, b = tmp_path / "4k_stall.nc", tmp_path / "4k_stall_2atm.nc"
+    assert cli.main(["run", str(stall), "-o", str(a)]) == 0
+    printed = capsys.readouterr().out.replace(str(a), "results/4k_stall.nc")
+    wall = re.compile(r"in \d+\.\d s$")
+    assert [wall.sub("", line) for line in printed.splitlines()] == \
+           [wall.sub("", line) for line in summary.splitlines()]
+    assert cli.main(["run", str(stall), "-o", str(b), "--set", "jt.p_exhaust=2 atm", "-q"]) == 0
+    capsys.readouterr()
+    command = compare.splitlines()[0].split()[1:]  # cryocosim compare ...
+    argv = [x.replace("results/4k_stall_2atm.nc", str(b)).replace("results/4k_stall.nc", str(a)) for x in command[1:]]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out.replace(str(b), "results/4k_stall_2atm.nc").replace(str(a), "results/4k_stall.nc")
+    assert printed.splitlines() == compare.splitlines()[1:]

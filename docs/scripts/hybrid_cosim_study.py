@@ -605,7 +605,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
     add("<!-- written by docs/scripts/hybrid_cosim_study.py; do not edit by hand -->")
     add("# Hybrid Stirling / reverse-Brayton cryocooler: co-simulation study")
     add("")
-    add("The hybrid cooler of `../shared/seeds/001_14c37a0a72fbe511.txt` (Nellis & Maddocks, "
+    add("The hybrid cooler of Nellis & Maddocks ([references](references.md); "
         "Cryogenics 43 (2003) 31-43) runs in `scenarios/hybrid_stirling.toml` as seven actors — the "
         "Stirling stage, the high- and low-pressure check valves, the two buffers, the turbine and "
         "the ideal exchangers — that exchange pressures, mass flows and temperatures only at "

@@ -536,8 +536,8 @@ def main() -> None:
     add("<!-- written by docs/scripts/hybrid_validation.py; do not edit by hand -->")
     add("# Hybrid Stirling / reverse-Brayton cryocooler: monolithic reference model beside the paper")
     add("")
-    add("Source: `../shared/seeds/001_14c37a0a72fbe511.txt`, G.F. Nellis and J.R. Maddocks, *An isothermal "
-        "model of a hybrid Stirling/reverse-Brayton cryocooler*, Cryogenics 43 (2003) 31-43. The seed holds "
+    add("Source ([references](references.md)): G.F. Nellis and J.R. Maddocks, *An isothermal "
+        "model of a hybrid Stirling/reverse-Brayton cryocooler*, Cryogenics 43 (2003) 31-43. The text supplied to this project holds "
         "the paper's text and figure captions but not the figures' curves, so the paper's side of each "
         "comparison below is what its text and captions state; no value could be read off a figure. "
         "Model: `fmus/hybrid.py` (eq. 1-32 in dimensionless form, metrics eq. 33-48), tests: "
