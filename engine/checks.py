@@ -291,3 +291,18 @@ def locate_setup_error(exc: BaseException, actor: str, origins: Mapping[str, str
     if msg.startswith(f"actor '{actor}': "):
         msg = msg[len(f"actor '{actor}': "):]
     return prefix(origin or f"actor '{actor}'", msg)
+
+
+def kind_of(value: Any) -> str:
+    """What a TOML value is, for a message: 'a number', 'a string', 'a table'..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"

@@ -1,6 +1,12 @@
 """Exceptions the engine raises.  Each carries a one-line message that names where the problem is."""
 
 
+def one_line(text) -> str:
+    """``text`` (or an exception's message) on one line: runs of whitespace, newlines included,
+    become one space."""
+    return " ".join(str(text).split())
+
+
 class CryocosimError(Exception):
     """Base class: a problem the user can act on, reported as one line without a traceback."""
 

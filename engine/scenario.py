@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from . import trust as trust_rules
-from .checks import (RESOLUTION, check_run_length, check_step, check_time, describe, locate_setup_error,
+from .checks import (RESOLUTION, kind_of, check_run_length, check_step, check_time, describe, locate_setup_error,
                      parameter_message, read_text_file)
 from .errors import ConfigurationError, ConnectionError_, CryocosimError
 from .stepcontrol import StepControl
@@ -92,22 +92,8 @@ def _unknown(table: dict, allowed: set, where: str):
             raise ConfigurationError(f"{where}: unknown key {describe(key)} (allowed: {', '.join(sorted(allowed))})")
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__}"
-
-
 def _bad_type(where: str, key: str, wanted: str, value: Any) -> ConfigurationError:
-    return ConfigurationError(f"{where}: key '{key}' must be {wanted}, not {_kind(value)} ({describe(value)})")
+    return ConfigurationError(f"{where}: key '{key}' must be {wanted}, not {kind_of(value)} ({describe(value)})")
 
 
 def _table(parent: dict, key: str, where: str, wanted: str = "") -> dict:
@@ -123,7 +109,7 @@ def _tables(parent: dict, key: str, where: str) -> list[dict]:
         raise _bad_type(where, key, f"an array of tables ([[{key}]])", value)
     for i, item in enumerate(value, 1):
         if not isinstance(item, dict):
-            raise ConfigurationError(f"{where}: [[{key}]] #{i} must be a table, not {_kind(item)} ({describe(item)})")
+            raise ConfigurationError(f"{where}: [[{key}]] #{i} must be a table, not {kind_of(item)} ({describe(item)})")
     return value
 
 
@@ -152,7 +138,7 @@ def _values(table: dict, where: str, what: str) -> None:
         if not _scalar(value):
             name = f"key '{key}'" if what == "key " else f"{what}{key}"
             raise ConfigurationError(f"{where}: {name} must be a number, a string or true/false, "
-                                     f"not {_kind(value)} ({describe(value)})")
+                                     f"not {kind_of(value)} ({describe(value)})")
 
 
 def _flat_set(table: dict, where: str) -> dict[str, Any]:
@@ -170,7 +156,7 @@ def _flat_set(table: dict, where: str) -> dict[str, Any]:
             raise ConfigurationError(f"{where}: key {describe(ref)} must read 'actor.variable'")
         if not _scalar(value):
             raise ConfigurationError(f"{where}: key '{ref}' must be a number, a string or true/false, "
-                                     f"not {_kind(value)} ({describe(value)})")
+                                     f"not {kind_of(value)} ({describe(value)})")
     return flat
 
 
@@ -179,7 +165,7 @@ def check_document(data: Any, source: str, complete: bool = True) -> None:
     strings, numbers) before anything is built.  ``complete=False`` checks one file of an
     ``extends`` chain, where required keys may come from another file."""
     if not isinstance(data, dict):
-        raise ConfigurationError(f"{source}: a scenario must be a TOML table, not {_kind(data)}")
+        raise ConfigurationError(f"{source}: a scenario must be a TOML table, not {kind_of(data)}")
     _unknown(data, _TOP, source)
     if "extends" in data:
         _string(data, "extends", source)
@@ -323,7 +309,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None,
     """
     path = Path(path)
     text = _read_text(path, str(path))
-    data = _read_toml(path, text)
+    data = read_toml(path, text)
     if announce or not trust:
         check_document(data, str(path))
         codes = trust_rules.external_code(data, str(path))
@@ -353,7 +339,7 @@ def _read_text(path: Path, where: str) -> str:
     return read_text_file(path, where, "scenario", MAX_SCENARIO_BYTES)
 
 
-def _read_toml(path: Path, text: str, seen: tuple = ()) -> dict:
+def read_toml(path: Path, text: str, seen: tuple = ()) -> dict:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -368,7 +354,7 @@ def _read_toml(path: Path, text: str, seen: tuple = ()) -> dict:
     if base_path in seen or base_path == path.resolve():
         raise ConfigurationError(f"{path}: key 'extends': '{base_name}' extends itself")
     base_text = _read_text(base_path, f"{path}: key 'extends': '{base_name}'")
-    base = _read_toml(base_path, base_text, seen + (path.resolve(), base_path))
+    base = read_toml(base_path, base_text, seen + (path.resolve(), base_path))
     for key, value in data.items():
         if isinstance(value, list) and isinstance(base.get(key), list):
             base[key] = base[key] + value

@@ -106,7 +106,7 @@ import numpy as np
 
 from . import __version__, expr
 from .checks import RESOLUTION, check_output_path, check_run_length, check_time, describe, read_text_file
-from .scenario import _kind
+from .checks import kind_of
 from .errors import ConfigurationError, CryocosimError
 from .expr import CONSTANTS, TIME, PointError, UnknownName, dotted, one_line as _one_line, scalar
 from .units import UnitError, parse_quantity, parse_unit
@@ -303,7 +303,7 @@ class SweepSpec:
 def _number(value: Any, where: str, unit: str | None = None) -> float:
     """A finite number; a string with a unit is converted to ``unit`` (given)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise SweepError(f"{where} must be a number, not {_kind(value)} ({describe(value)})")
+        raise SweepError(f"{where} must be a number, not {kind_of(value)} ({describe(value)})")
     if isinstance(value, str) and unit is None:
         try:
             return float(value.strip())
@@ -638,7 +638,7 @@ def _build_spec(data: dict, source: str, text: str, base: Path, trust: bool = Tr
             raise SweepError(f"{source}: unknown key {describe(key)} (allowed: {', '.join(sorted(_TOP))})")
     for key in ("name", "description", "function", "scenario", "output"):
         if key in data and not isinstance(data[key], str):
-            raise SweepError(f"{source}: key '{key}' must be a string, not {_kind(data[key])} ({describe(data[key])})")
+            raise SweepError(f"{source}: key '{key}' must be a string, not {kind_of(data[key])} ({describe(data[key])})")
     if ("function" in data) == ("scenario" in data):
         raise SweepError(f"{source}: give exactly one of the keys 'function' (\"module:function\") "
                          f"and 'scenario' (a scenario file)")
@@ -648,7 +648,7 @@ def _build_spec(data: dict, source: str, text: str, base: Path, trust: bool = Tr
     for key in ("parameters", "constants", "derived", "solve"):
         value = data.get(key, {})
         if not isinstance(value, dict):
-            raise SweepError(f"{source}: key '{key}' must be a table ([{key}]), not {_kind(value)}")
+            raise SweepError(f"{source}: key '{key}' must be a table ([{key}]), not {kind_of(value)}")
         tables[key] = value
     if not tables["parameters"]:
         raise SweepError(f"{source}: [parameters] must give at least one swept parameter")
@@ -712,7 +712,7 @@ def _build_spec(data: dict, source: str, text: str, base: Path, trust: bool = Tr
     for name, text in derived_raw.items():
         where = f"{source}: [derived]: key '{name}'"
         if not isinstance(text, str):
-            raise SweepError(f"{where} must be an expression string such as \"5 * A_t\", not {_kind(text)}")
+            raise SweepError(f"{where} must be an expression string such as \"5 * A_t\", not {kind_of(text)}")
         e = Expr(text, where)
         unknown = sorted(n for n in e.names - known - set(_CONSTANTS))
         if unknown:
@@ -801,13 +801,13 @@ def _parameter(name: str, spec: Any, where: str, scenario: bool) -> SweptParamet
             raw = [float(x) for x in grid]
     else:
         raise SweepError(f"{where} must be an array of values or a table {{start, stop, num}} or "
-                         f"{{values}}, not {_kind(spec)} ({describe(spec)})")
+                         f"{{values}}, not {kind_of(spec)} ({describe(spec)})")
     if not raw:
         raise SweepError(f"{where}: no values")
     values = []
     for i, v in enumerate(raw):
         if isinstance(v, (dict, list)):
-            raise SweepError(f"{where}: value #{i + 1} must be a number, a string or true/false, not {_kind(v)}")
+            raise SweepError(f"{where}: value #{i + 1} must be a number, a string or true/false, not {kind_of(v)}")
         if isinstance(v, str) and unit is not None:
             v = _number(v, f"{where}: value #{i + 1}", unit)
         if isinstance(v, float) and math.isnan(v):
@@ -870,7 +870,7 @@ def _outputs(raw: Any, source: str, scenario: bool) -> tuple[dict[str, Expr], di
         for i, item in enumerate(raw, 1):
             where = f"{source}: key 'outputs' #{i}"
             if not isinstance(item, str):
-                raise SweepError(f"{where} must be a string, not {_kind(item)}")
+                raise SweepError(f"{where} must be a string, not {kind_of(item)}")
             name = item.strip()
             plain = _dotted(ast.parse(name, mode="eval").body) if _is_expr(name) else None
             if plain != name or (scenario and "." not in name) or (not scenario and "." in name):
@@ -910,13 +910,13 @@ def _outputs(raw: Any, source: str, scenario: bool) -> tuple[dict[str, Expr], di
                     extra["long_name"] = str(value["long_name"])
                 value = value["expr"]
             if not isinstance(value, str):
-                raise SweepError(f"{where} must be an expression string, not {_kind(value)} ({describe(value)})")
+                raise SweepError(f"{where} must be an expression string, not {kind_of(value)} ({describe(value)})")
             if not name.strip() or "/" in name:
                 raise SweepError(f"{where}: not a valid variable name")
             outputs[name] = Expr(value, where)
             attrs[name] = extra
     else:
-        raise SweepError(f"{source}: key 'outputs' must be an array of names or a table, not {_kind(raw)}")
+        raise SweepError(f"{source}: key 'outputs' must be an array of names or a table, not {kind_of(raw)}")
     return outputs, attrs
 
 
@@ -982,7 +982,7 @@ def _check_scenario(spec: SweepSpec, base: Path, trust: bool = True, announce: s
                          f"(cryocosim run takes the SSP, one point at a time with --set)")
     text = _read_text(path, where, f"scenario '{spec.target}'")
     try:
-        data = sc._read_toml(path, text)
+        data = sc.read_toml(path, text)
         sc.check_document(data, str(path))
         codes = trust_rules.external_code(data, str(path))   # the scenario's model code, not imported
         if not trust:
@@ -1534,11 +1534,11 @@ def run_sweep(spec: str | Path | SweepSpec | dict, output: str | Path | None = N
         t_sweep = 0.0
         n_tasks = 0
         bs = batch_size or sp.batch_size
-        from .system import _sigterm_as_interrupt
+        from .system import sigterm_as_interrupt
 
         bar = None
         try:
-            with _sigterm_as_interrupt():
+            with sigterm_as_interrupt():
                 if todo:
                     if scheduler == "synchronous":
                         executor = _Synchronous()

@@ -701,7 +701,7 @@ class _Interrupts:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
+def sigterm_as_interrupt():
     """While a run goes on in the main thread, SIGTERM raises :class:`Terminated`."""
     if threading.current_thread() is not threading.main_thread():
         yield

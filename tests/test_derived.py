@@ -310,7 +310,7 @@ def run_shipped(name: str) -> xr.Dataset:
 
 
 def derived_table(name: str) -> dict:
-    data = scenario._read_toml(SCENARIOS / f"{name}.toml", (SCENARIOS / f"{name}.toml").read_text())
+    data = scenario.read_toml(SCENARIOS / f"{name}.toml", (SCENARIOS / f"{name}.toml").read_text())
     return data["derived"]
 
 

@@ -45,7 +45,7 @@ from fmpy.fmi2 import (FMU2Slave, defaultCallbacks, fmi2CallbackFunctions, fmi2C
                         fmi2LastSuccessfulTime, fmi2Terminated)
 
 from ..actor import Actor
-from ..errors import ActorTerminated, ModelError, ParameterError
+from ..errors import ActorTerminated, ModelError, ParameterError, one_line
 from ..units import UnitError, parse_unit
 from ..variables import Causality, Variable
 
@@ -73,10 +73,6 @@ _CLASSES: dict[tuple, type] = {}  # (resolved path, mtime, size) -> class: read 
 def _remove_extracted() -> None:
     for d in _EXTRACTED:
         shutil.rmtree(d, ignore_errors=True)
-
-
-def _one_line(text: Any) -> str:
-    return " ".join(str(text).split())
 
 
 class _FMICallFailed(Exception):
@@ -155,13 +151,13 @@ class FMUActor(Actor):
         if not reason:
             reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, _FMICallFailed) else str(exc)
         when = "" if t is None else f" at t={t:g} s"
-        return ModelError(_one_line(f"FMU '{self.fmu_path.name}' (actor '{self.name}') failed in "
+        return ModelError(one_line(f"FMU '{self.fmu_path.name}' (actor '{self.name}') failed in "
                                     f"{function}{when}: {reason}"))
 
     def _log(self, component, instance_name, status, category, message) -> None:
         if status > _OK_MAX:  # discard, error, fatal
             text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-            self._messages.append(_one_line(text))
+            self._messages.append(one_line(text))
             del self._messages[:-10]
             if status > _DISCARD:
                 self._logged_error = True
@@ -306,7 +302,7 @@ class FMUActor(Actor):
             final = False
         reason = "; ".join(self._messages)
         self._messages.clear()
-        return ActorTerminated(_one_line(
+        return ActorTerminated(one_line(
             f"FMU '{self.fmu_path.name}' (actor '{self.name}') ended the simulation at t={reached:g} s "
             f"(fmi2DoStep from t={t:g} s returned discard with fmi2Terminated){': ' + reason if reason else ''}"),
             self.name, reached, self.fmu_path.name, final)
@@ -573,14 +569,14 @@ def _make_class(path: Path, where: str) -> type[FMUActor]:
     try:
         md = fmpy.read_model_description(str(path), validate=True)
     except zipfile.BadZipFile as exc:
-        raise ModelError(f"{where} is not a readable FMU (zip archive): {_one_line(exc)}") from None
+        raise ModelError(f"{where} is not a readable FMU (zip archive): {one_line(exc)}") from None
     except Exception as exc:
         problems = getattr(exc, "problems", None)
         if problems:
             more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-            reason = f"{_one_line(problems[0])}{more}"
+            reason = f"{one_line(problems[0])}{more}"
         else:
-            reason = f"{type(exc).__name__}: {_one_line(exc)}"
+            reason = f"{type(exc).__name__}: {one_line(exc)}"
         raise ModelError(f"{where} has an invalid modelDescription.xml: {reason}") from None
     if md.fmiVersion != "2.0":
         raise ModelError(f"{where} is FMI {md.fmiVersion}; only FMI 2.0 co-simulation FMUs are supported")
@@ -629,7 +625,7 @@ def _make_class(path: Path, where: str) -> type[FMUActor]:
     try:
         unzip_dir = fmpy.extract(str(path))
     except Exception as exc:
-        raise ModelError(f"{where} cannot be extracted: {_one_line(exc)}") from None
+        raise ModelError(f"{where} cannot be extracted: {one_line(exc)}") from None
     _EXTRACTED.append(str(unzip_dir))
 
     de = md.defaultExperiment
