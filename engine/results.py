@@ -20,7 +20,7 @@ and ``flag_values``/``flag_meanings`` ``false true``; Strings variable-length ``
 
 Only one run writes a given file at a time: from before it opens the file until it is closed,
 the recorder holds an exclusive lock on ``<file>.lock`` beside the name it was given (``fcntl.flock``;
-it holds the writer's pid) and one on the file itself, whatever name leads to it — a symlink, a
+it holds the writer's pid; the ``filelock`` package's lock where there is no ``fcntl``) and one on the file itself, whatever name leads to it — a symlink, a
 hard link, another spelling (:class:`ResultFileLock`).  A second run aimed at the file stops at
 once with a one-line error instead of emptying the first run's file.  After closing, the file is
 read back; a file that cannot be read is an error, never a reported success.
@@ -37,11 +37,14 @@ from __future__ import annotations
 import ctypes
 import datetime
 import errno
-import fcntl
 import functools
+try:
+    import fcntl
+except ImportError:  # Windows: the lock on <file>.lock is filelock's, the file's own is the OS's
+    fcntl = None
 import json
 import os
-import resource
+import shutil
 import stat
 import struct
 import time
@@ -51,7 +54,7 @@ from typing import Callable
 import numpy as np
 
 from .checks import file_kind
-from .errors import ConfigurationError, CryocosimError, SimulationError
+from .errors import ConfigurationError, CryocosimError, SimulationError, one_line
 
 
 #: numpy dtype of the recorded values per kind (None: Real, float64)
@@ -82,13 +85,19 @@ def _utc_now() -> str:
 
 
 class OutputLock:
-    """An exclusive, non-blocking lock on ``<path>.lock``; the lock file is removed on release."""
+    """An exclusive, non-blocking lock on ``<path>.lock``; the lock file is removed on release.
+    POSIX: ``flock`` on the file, which holds the writer's pid (named in the refusal); where there
+    is no ``fcntl`` (Windows) the ``filelock`` package's lock, whose refusal names no pid."""
 
     def __init__(self, path: Path):
         self.path = path.with_name(path.name + ".lock")
         self._fd: int | None = None
+        self._portable = None  # filelock.FileLock where there is no fcntl
 
     def acquire(self, target: Path) -> None:
+        if fcntl is None:
+            self._acquire_portable(target)
+            return
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
@@ -112,7 +121,25 @@ class OutputLock:
                 return
             os.close(fd)
 
+    def _acquire_portable(self, target: Path) -> None:
+        import filelock
+
+        lock = filelock.FileLock(str(self.path), timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise ConfigurationError(f"output '{target}' is being written by another run; "
+                                     "wait for it or choose another output file") from None
+        self._portable = lock
+
     def release(self) -> None:
+        lock, self._portable = self._portable, None
+        if lock is not None:
+            lock.release()
+            try:
+                os.unlink(self.path)
+            except OSError:  # Windows: another process has it open
+                pass
         fd, self._fd = self._fd, None
         if fd is None:
             return
@@ -187,7 +214,7 @@ class ResultFileLock:
             raise
 
     def _lock_file(self) -> None:
-        flags = os.O_RDWR | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+        flags = os.O_RDWR | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
             self.fd = os.open(self.target, flags)
         except FileNotFoundError:
@@ -195,6 +222,8 @@ class ResultFileLock:
             self.created = True
         st = os.fstat(self.fd)
         self._check_regular(st)
+        if fcntl is None:  # no POSIX locks: the OS's own sharing rules guard the open file
+            return
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # HDF5's lock: is it held?
             fcntl.flock(self.fd, fcntl.LOCK_UN)
@@ -280,20 +309,40 @@ def _write_cause(exc: BaseException, path: Path) -> str:
         code = exc.errno if isinstance(exc, OSError) and (exc.errno or 0) > 0 else 0
     if not code:
         try:
-            fs = os.statvfs(path.parent)
+            free = _free_bytes(path.parent)
             size = os.path.getsize(path)
         except OSError:
-            fs, size = None, 0
-        soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-        if soft != resource.RLIM_INFINITY and size >= soft - (1 << 20):
+            free, size = None, 0
+        soft = _file_size_limit()
+        if soft is not None and size >= soft - (1 << 20):
             code = errno.EFBIG
-        elif fs is not None and (fs.f_bfree if os.geteuid() == 0 else fs.f_bavail) * fs.f_frsize < (1 << 20):
+        elif free is not None and free < (1 << 20):
             code = errno.ENOSPC
     if code == errno.EFBIG:
         return f"{os.strerror(code)} (the file-size limit, ulimit -f)"
     if code:
         return os.strerror(code)
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return one_line(exc) or type(exc).__name__
+
+
+def _free_bytes(folder: Path) -> int:
+    """Bytes this process may still write in ``folder``'s file system (root: the reserved blocks
+    too); ``shutil.disk_usage`` where there is no ``statvfs``."""
+    if not hasattr(os, "statvfs"):
+        return shutil.disk_usage(folder).free
+    fs = os.statvfs(folder)
+    return (fs.f_bfree if os.geteuid() == 0 else fs.f_bavail) * fs.f_frsize
+
+
+def _file_size_limit() -> int | None:
+    """The process's soft file-size limit (bytes, ``ulimit -f``), None if unlimited or unknown
+    (no ``resource`` module on Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def _descriptors_of(st: os.stat_result, exclude: int | None) -> list[int]:

@@ -115,3 +115,41 @@ def test_sigterm_and_sigkill_leave_readable_files(tmp_path):
     again = start(tmp_path / "slow.toml", kill, "--stop-time", "1")
     _, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
+
+
+PORTABLE = r"""
+import sys
+sys.modules["fcntl"] = None      # as on Windows: no fcntl, no resource
+sys.modules["resource"] = None
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+from cryocosim import ConfigurationError, System
+from cryocosim.results import Recorder, _file_size_limit
+
+out = Path(sys.argv[1])
+first = Recorder([("a.x", "K", "x")], out, {"status": "running"})
+try:
+    Recorder([("a.x", "K", "x")], out, {"status": "running"})
+except ConfigurationError as exc:
+    print("refused:", exc)
+first.record(0.0, [1.0])
+first.close(status="completed")
+assert not out.with_name(out.name + ".lock").exists()
+assert _file_size_limit() is None
+s = System("portable")
+s.add("src", "engine_actors:Constant", step=0.5, value=2.0)
+s.add("int", "engine_actors:Integrator", step=0.5)
+s.connect("src.y", "int.u")
+ds = s.run(10.0, output=out.with_name("run.nc"))
+print("x", float(ds["int.x"][-1]))
+"""
+
+
+def test_results_work_without_fcntl_and_resource(tmp_path):
+    """Where Python has no fcntl or resource (Windows), the engine still imports, runs and writes,
+    the lock on <file>.lock is filelock's: a second writer is refused in one line (no pid)."""
+    r = subprocess.run([sys.executable, "-c", PORTABLE, str(tmp_path / "r.nc"), str(HERE)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert f"refused: output '{tmp_path / 'r.nc'}' is being written by another run; " in r.stdout
+    assert "x 20.0" in r.stdout   # 2 W integrated over 10 s
