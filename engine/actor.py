@@ -82,35 +82,34 @@ class Actor:
     def coerce(self, var: Variable, value: Any) -> Any:
         from .checks import MAX_MAGNITUDE, describe
 
-        where = f"actor '{self.name}': parameter '{var.name}'"
         if var.type is str:
             if not isinstance(value, str):
-                raise ParameterError(f"{where} must be a string, got {describe(value)}")
+                raise ParameterError.of(self.name, var.name, f" must be a string, got {describe(value)}")
             if var.choices and value not in var.choices:
-                raise ParameterError(f"{where} = {describe(value)} is not one of {', '.join(var.choices)}")
+                raise ParameterError.of(self.name, var.name, f" = {describe(value)} is not one of {', '.join(var.choices)}")
             return value
         if var.type is bool:
             if isinstance(value, str) and value.strip().lower() in ("true", "false"):
                 return value.strip().lower() == "true"  # from the command line (--set a.b=true)
             if not isinstance(value, bool):
-                raise ParameterError(f"{where} must be true or false, got {describe(value)}")
+                raise ParameterError.of(self.name, var.name, f" must be true or false, got {describe(value)}")
             return value
         try:
             x = parse_quantity(value, var.unit)  # also refuses NaN and infinities
         except UnitError as exc:
-            raise ParameterError(f"{where}: {exc}") from None
+            raise ParameterError.of(self.name, var.name, f": {exc}") from None
         unit = "" if var.unit == "1" else f" {var.unit}"   # a count or a ratio: no unit shown
         # a whole number in full (2147483648 beside the limit 2147483647, not 2.14748e+09 twice)
         num = (lambda v: f"{int(v)}") if var.type is int else (lambda v: f"{v:g}")  # noqa: E731
         if abs(x) > MAX_MAGNITUDE:
-            raise ParameterError(f"{where} = {x:g}{unit} is absurdly large (limit {MAX_MAGNITUDE:g})")
+            raise ParameterError.of(self.name, var.name, f" = {x:g}{unit} is absurdly large (limit {MAX_MAGNITUDE:g})")
         if var.min is not None and x < var.min:
-            raise ParameterError(f"{where} = {num(x)}{unit} is below its minimum {num(var.min)}{unit}")
+            raise ParameterError.of(self.name, var.name, f" = {num(x)}{unit} is below its minimum {num(var.min)}{unit}")
         if var.max is not None and x > var.max:
-            raise ParameterError(f"{where} = {num(x)}{unit} is above its maximum {num(var.max)}{unit}")
+            raise ParameterError.of(self.name, var.name, f" = {num(x)}{unit} is above its maximum {num(var.max)}{unit}")
         if var.type is int:
             if x != int(x):
-                raise ParameterError(f"{where} = {x:g} must be a whole number")
+                raise ParameterError.of(self.name, var.name, f" = {x:g} must be a whole number")
             return int(x)
         return x
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 import errno
 import math
 import os
-import re
 import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import ConfigurationError, CryocosimError
+from .errors import ConfigurationError, CryocosimError, ParameterError, describe, one_line  # describe: re-exported
 from .units import UnitError, parse_quantity
 
 #: the master's clock tick (s): every communication step is a whole number of ticks
@@ -31,12 +30,6 @@ MAX_MAGNITUDE = 1e100
 def prefix(where: str, message: str) -> str:
     """``"where: message"`` (``message`` alone when ``where`` is empty)."""
     return f"{where}: {message}" if where else message
-
-
-def describe(value: Any, limit: int = 60) -> str:
-    """A short one-line ``repr`` of a user's value for error messages."""
-    text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_time(value: Any, where: str, *, positive: bool = True) -> float:
@@ -264,25 +257,29 @@ def check_plot_path(path: str | Path, where: str = "") -> Path:
     return p
 
 
-_PARAM_ERROR = re.compile(r"^actor '([^']*)': parameter '([^']*)'(.*)$", re.S)
+def _parameter_error(exc: BaseException | None) -> ParameterError | None:
+    """The :class:`ParameterError` ``exc`` is or was raised from (a setup error wraps it)."""
+    while exc is not None and not isinstance(exc, ParameterError):
+        exc = exc.__cause__
+    return exc
 
 
 def locate_setup_error(exc: BaseException, actor: str, origins: Mapping[str, str] | None = None,
                        parameter_origins: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """The one-line message of an error raised by ``actor``'s ``setup()``, prefixed with where
-    the actor (and, for ``"actor 'x': parameter 'p' ..."`` messages, the parameter) was defined.
+    the actor (and, for a :class:`ParameterError` naming its parameter, the parameter) was defined.
 
     ``origins``: actor -> ``"<file>: [[actor]] #i 'x'"`` (``System.origins``);
     ``parameter_origins``: actor -> parameter -> where its value came from
     (``System.parameter_origins``, e.g. ``"<file>: [set]: key 'x.p'"``).
     """
-    msg = " ".join(str(exc).split())
+    msg = one_line(exc)
     if not isinstance(exc, CryocosimError):  # a model's own bug or a library's error
         msg = f"setup failed: {type(exc).__name__}: {msg}" if msg else f"setup failed: {type(exc).__name__}"
     origin = (origins or {}).get(actor, "")
-    m = _PARAM_ERROR.match(msg)
-    if m and m.group(1) == actor:
-        key, rest = m.group(2), m.group(3)
+    param = _parameter_error(exc)
+    if param is not None and param.actor == actor and param.parameter is not None:
+        key, rest = param.parameter, one_line(param.detail)
         where = ((parameter_origins or {}).get(actor) or {}).get(key)
         if where is None:
             base = origin or f"actor '{actor}'"

@@ -36,7 +36,8 @@ def _parse_sets(items: list[str] | None) -> dict[str, str]:
     return overrides
 
 
-def _number(text: str, where: str) -> float:
+def _finite_float(text: str, where: str) -> float:
+    """A command-line number: a finite float, or a one-line error naming the option."""
     try:
         x = float(text)
     except ValueError:
@@ -115,7 +116,7 @@ def _cmd_run(args) -> int:
         from .plot import plot_result  # matplotlib (about 0.7 s to import) only for --plot
     options = settings.run_options()
     if args.tolerance is not None:
-        tol = _number(args.tolerance, "--tolerance")
+        tol = _finite_float(args.tolerance, "--tolerance")
         if not 0.0 <= tol < 1.0:
             raise ConfigurationError(f"--tolerance must be 0 (fixed steps) or a relative tolerance below 1, got {args.tolerance!r}")
         options["tolerance"] = tol or None
@@ -293,7 +294,7 @@ def _cmd_sweep(args) -> int:
         raise ConfigurationError("--workers sizes a new local cluster; it cannot be used with --scheduler")
     workers = None
     if args.workers is not None:
-        workers = _number(args.workers, "--workers")
+        workers = _finite_float(args.workers, "--workers")
         if workers < 1 or workers != int(workers):
             raise ConfigurationError(f"--workers must be a whole number >= 1, got {args.workers!r}")
         workers = check_workers(int(workers), "--workers")

@@ -7,6 +7,13 @@ def one_line(text) -> str:
     return " ".join(str(text).split())
 
 
+def describe(value, limit: int = 60) -> str:
+    """A short one-line ``repr`` of a user's value for error messages (cut to ``limit``
+    characters, so the message stays one short line)."""
+    text = one_line(repr(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class CryocosimError(Exception):
     """Base class: a problem the user can act on, reported as one line without a traceback."""
 
@@ -20,7 +27,28 @@ class ConfigurationError(CryocosimError):
 
 
 class ParameterError(ConfigurationError):
-    """A parameter value that is unknown, of the wrong type, or out of its bounds."""
+    """A parameter value that is unknown, of the wrong type, or out of its bounds.
+
+    Made by :meth:`of`, it names the ``actor`` and the ``parameter`` and holds ``detail``, what is
+    wrong with the value (``" = 2 K is below its minimum 4 K"``, ``": unit mismatch ..."``): a
+    scenario names the place the value came from instead of the actor (``checks.locate_setup_error``)."""
+
+    # kept in args: an exception rebuilt from them (pickled to a worker and back) keeps its fields
+    def __init__(self, message, actor=None, parameter=None, detail=None):
+        super().__init__(message, actor, parameter, detail)
+
+    actor = property(lambda self: self.args[1])
+    parameter = property(lambda self: self.args[2])
+    detail = property(lambda self: self.args[3])
+
+    @classmethod
+    def of(cls, actor: str, parameter: str, detail: str) -> "ParameterError":
+        """``"actor 'ACTOR': parameter 'PARAMETER'" + detail``; ``detail`` starts with its own
+        separator (``" = 3 K is ..."``, ``": ..."``, ``" must be ..."``)."""
+        return cls(f"actor '{actor}': parameter '{parameter}'{detail}", actor, parameter, detail)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class SetupError(ConfigurationError):

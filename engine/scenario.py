@@ -43,7 +43,7 @@ from typing import Any
 from . import trust as trust_rules
 from .checks import (RESOLUTION, kind_of, check_run_length, check_step, check_time, describe, locate_setup_error,
                      parameter_message, read_text_file)
-from .errors import ConfigurationError, ConnectionError_, CryocosimError
+from .errors import ConfigurationError, ConnectionError_, CryocosimError, one_line
 from .stepcontrol import StepControl
 from .system import System
 from .units import UnitError, parse_quantity, parse_unit
@@ -368,7 +368,7 @@ def read_toml(path: Path, text: str, seen: tuple = ()) -> dict:
 # -- building ------------------------------------------------------------------------------------
 def _param_message(exc: Exception, actor: str, key: str, where: str) -> str:
     """``"actor 'x': parameter 'k' = 3 is ..."`` -> ``"<where>: 3 is ..."`` (one line)."""
-    msg = " ".join(str(exc).split())
+    msg = one_line(exc)
     for head in (f"actor '{actor}': ", f"parameter '{key}'"):
         if msg.startswith(head):
             msg = msg[len(head):]
@@ -443,7 +443,7 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
         try:
             actor = system.add(name, model, step, where=f"{where}: key 'model'")
         except CryocosimError as exc:
-            msg = " ".join(str(exc).split())
+            msg = one_line(exc)
             key = "name" if isinstance(exc, ConnectionError_) else "model"  # a duplicate or bad name
             raise ConfigurationError(msg if msg.startswith(source) else f"{where}: key '{key}': {msg}") from None
         except Exception as exc:  # a model class whose constructor fails
@@ -500,7 +500,7 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
         try:
             system.derive(key, value["expr"], value.get("unit"), value.get("description", ""), where=where)
         except CryocosimError as exc:
-            msg = " ".join(str(exc).split())
+            msg = one_line(exc)
             raise ConfigurationError(msg if msg.startswith(source) else f"{where}: {msg}") from None
     for key, value in data.get("units", {}).items():
         system.display(key, value, where=f"{source}: [units]: key '{key}'")
@@ -519,7 +519,7 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
                 after = check_time(table.get("after", 0.0), f"{where}: key 'after'", positive=False)
                 system.when(table["when"], name, values, stop, after, where=where)
         except CryocosimError as exc:
-            msg = " ".join(str(exc).split())
+            msg = one_line(exc)
             raise ConfigurationError(msg if msg.startswith(source) else f"{where}: {msg}") from None
         except ValueError as exc:  # UnitError
             raise ConfigurationError(f"{where}: {' '.join(str(exc).split())}") from None

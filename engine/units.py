@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .errors import describe
+
 BASE = ("kg", "m", "s", "A", "K", "mol", "cd", "rad")
 
 
@@ -188,22 +190,16 @@ def parse_quantity(value, to_unit: str) -> float:
         m = _QUANTITY.match(value)
         if not m:
             example = "a number" if to_unit in ("", "1") else f"a number with a unit, e.g. '1 {to_unit}'"
-            raise UnitError(f"expected {example}, got {_short(value)}")
+            raise UnitError(f"expected {example}, got {describe(value)}")
         x, unit = float(m.group(1)), m.group(2)
         if unit:
             scale, offset = conversion(unit, to_unit)
             x = x * scale + offset
     else:
-        raise UnitError(f"expected a number in {to_unit}, got {_short(value)}")
+        raise UnitError(f"expected a number in {to_unit}, got {describe(value)}")
     if not math.isfinite(x):
-        raise UnitError(f"expected a finite number in {to_unit}, got {_short(value)}")
+        raise UnitError(f"expected a finite number in {to_unit}, got {describe(value)}")
     return x
-
-
-def _short(value, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters (error messages stay one short line)."""
-    text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- SI names of dimensions ------------------------------------------------------------------------

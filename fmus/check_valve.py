@@ -32,7 +32,7 @@ class CheckValve(Actor):
 
     def setup(self) -> None:
         if not self.r_forward > 0.0:
-            raise ParameterError(f"actor '{self.name}': parameter 'r_forward' must be positive")
+            raise ParameterError.of(self.name, "r_forward", f" must be positive")
         self.initialize_outputs(0.0)
 
     def initialize_outputs(self, t: float) -> None:

@@ -331,10 +331,10 @@ class ThermalStation(Actor):
         try:
             self._material = Material(self.material)
         except ValueError as exc:
-            raise ParameterError(f"actor '{self.name}': parameter 'material' = "
+            raise ParameterError.of(self.name, "material", f" = "
                                  f"{self.material!r}: {exc}") from None
         if not (self._T_LOW <= self.T_start <= M_T_MAX):
-            raise ParameterError(f"actor '{self.name}': parameter 'T_start' = {self.T_start:g} K "
+            raise ParameterError.of(self.name, "T_start", f" = {self.T_start:g} K "
                                  f"is outside {self._T_LOW:g}-{M_T_MAX:g} K")
         self._cp4 = self._material.cp(M_T_MIN)
         self.T = self.T_start

@@ -426,11 +426,11 @@ def gas_for(actor, fluid: str | None = None) -> Gas:
     try:
         canonical_fluid(fluid)
     except FluidStateError as exc:
-        raise ParameterError(f"actor '{actor.name}': parameter 'fluid': {exc}") from None
+        raise ParameterError.of(actor.name, "fluid", f": {exc}") from None
     try:
         return Gas(fluid, backend)
     except FluidStateError as exc:
-        raise ParameterError(f"actor '{actor.name}': parameter 'property_backend': {exc}") from None
+        raise ParameterError.of(actor.name, "property_backend", f": {exc}") from None
 
 
 def stream_toward(gas: Gas, mdot: float, p: float, T_in: float, T_wall: float, UA: float) -> tuple[float, float]:

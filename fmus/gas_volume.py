@@ -65,10 +65,10 @@ class GasVolume(Actor):
         except FluidStateError as exc:
             # name the start value to blame: T_start outside the fluid's range, else p_start
             if not (gas.Tmin <= self.T_start <= gas.Tmax):
-                bad = f"parameter 'T_start' = {self.T_start:g} K"
+                bad, value = "T_start", f" = {self.T_start:g} K"
             else:
-                bad = f"parameter 'p_start' = {self.p_start:g} Pa (at T_start = {self.T_start:g} K)"
-            raise ParameterError(f"actor '{self.name}': {bad}: {exc}") from None
+                bad, value = "p_start", f" = {self.p_start:g} Pa (at T_start = {self.T_start:g} K)"
+            raise ParameterError.of(self.name, bad, f"{value}: {exc}") from None
         self.mass = rho * self.volume
         self.energy = self.mass * u
         self.rho, self.T, self.p, self.h = rho, self.T_start, p, h

@@ -155,7 +155,7 @@ class GMCryostat(Actor):
                      "regenerator_exponent", "T_ambient"):
             v = getattr(self, name)
             if not math.isfinite(v):
-                raise ParameterError(f"{where}: parameter '{name}' = {v!r} must be finite")
+                raise ParameterError.of(self.name, name, f" = {v!r} must be finite")
         self.initialize_outputs(0.0)
 
     def initialize_outputs(self, t: float) -> None:

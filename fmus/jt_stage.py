@@ -178,18 +178,18 @@ class JTStage(Actor):
             # attributed to the parameter, so a scenario error names the line or the --set it
             # came from
             param = {"p_high": "p_supply", "p_low": "p_exhaust"}[exc.which]
-            raise ParameterError(f"{where}: parameter '{param}': {exc}") from None
+            raise ParameterError.of(self.name, param, f": {exc}") from None
         except ValueError as exc:
             raise ParameterError(f"{where}: {exc}") from None
         sat = self._lp.sat
         if self.liquid_start > self._m_max():
-            raise ParameterError(f"{where}: parameter 'liquid_start' = {self.liquid_start:g} kg exceeds "
+            raise ParameterError.of(self.name, "liquid_start", f" = {self.liquid_start:g} kg exceeds "
                                  f"the pot's {self._m_max():g} kg of liquid")
         if self.liquid_start > 0.0:
             self.T = sat.T
         else:
             if self.T_start < sat.T - 1e-9:
-                raise ParameterError(f"{where}: parameter 'T_start' = {self.T_start:g} K is below the "
+                raise ParameterError.of(self.name, "T_start", f" = {self.T_start:g} K is below the "
                                      f"boiling temperature {sat.T:.4g} K at p_exhaust")
             self.T = max(self.T_start, sat.T)
         self.liquid_mass = self.liquid_start

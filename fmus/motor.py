@@ -99,7 +99,7 @@ class Motor(Actor):
         for name, ok, rule in checks:
             value = getattr(self, name)
             if not (ok and math.isfinite(value)):
-                raise ParameterError(f"{where}: parameter '{name}' = {value!r} must be {rule}")
+                raise ParameterError.of(self.name, name, f" = {value!r} must be {rule}")
         self._evaluate(0.0)
 
     def do_step(self, t: float, h: float) -> None:

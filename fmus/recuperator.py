@@ -163,12 +163,12 @@ class Recuperator(Actor):
         for name in ("UA_hot", "UA_cold", "dp_hot", "dp_cold", "metal_mass"):
             value = getattr(self, name)
             if not (value >= 0.0 and math.isfinite(value)):
-                raise ParameterError(f"{where}: parameter '{name}' = {value!r} must be finite and >= 0")
+                raise ParameterError.of(self.name, name, f" = {value!r} must be finite and >= 0")
         if (self.dp_hot > 0.0 or self.dp_cold > 0.0) and not self.mdot_nominal > 0.0:
-            raise ParameterError(f"{where}: parameter 'mdot_nominal' = {self.mdot_nominal!r} must be "
+            raise ParameterError.of(self.name, "mdot_nominal", f" = {self.mdot_nominal!r} must be "
                                  "> 0 kg/s when 'dp_hot' or 'dp_cold' > 0")
         if not T_MIN <= self.T_start <= T_MAX:
-            raise ParameterError(f"{where}: parameter 'T_start' = {self.T_start:g} K is outside the "
+            raise ParameterError.of(self.name, "T_start", f" = {self.T_start:g} K is outside the "
                                  f"wall material's range {T_MIN:g}-{T_MAX:g} K")
         self._n = n
         self._gas = gas_for(self, self.fluid)

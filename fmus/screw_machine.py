@@ -142,7 +142,7 @@ class ScrewMachine(Actor):
         for name, ok, rule in checks:
             value = getattr(self, name)
             if not (ok and math.isfinite(value)):
-                raise ParameterError(f"{where}: parameter '{name}' = {value!r} must be {rule}")
+                raise ParameterError.of(self.name, name, f" = {value!r} must be {rule}")
         self._check_parameters(where)
         self._evaluate()
 

@@ -38,12 +38,12 @@ def ideal_gas(actor) -> tuple[float, float]:
     try:
         molar_mass, gamma = IDEAL_GASES[actor.fluid]
     except KeyError:
-        raise ParameterError(f"actor '{actor.name}': parameter 'fluid' = {actor.fluid!r} is not one of "
+        raise ParameterError.of(actor.name, "fluid", f" = {actor.fluid!r} is not one of "
                              f"{', '.join(IDEAL_GASES)}") from None
     R = actor.gas_constant or R_UNIVERSAL / molar_mass
     g = getattr(actor, "gamma", 0.0) or gamma
     if not g > 1.0:
-        raise ParameterError(f"actor '{actor.name}': parameter 'gamma' = {g:g} must exceed 1")
+        raise ParameterError.of(actor.name, "gamma", f" = {g:g} must exceed 1")
     return R, g
 
 

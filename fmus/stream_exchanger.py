@@ -39,9 +39,9 @@ def check_inleak(actor, heat: str, T_source: str, T_ref: str) -> None:
     in-leak ``heat`` parameter is not zero."""
     q, ts, tr = getattr(actor, heat), getattr(actor, T_source), getattr(actor, T_ref)
     if not (q >= 0.0 and math.isfinite(q)):
-        raise ParameterError(f"actor '{actor.name}': parameter '{heat}' = {q!r} must be >= 0 W")
+        raise ParameterError.of(actor.name, heat, f" = {q!r} must be >= 0 W")
     if q > 0.0 and not ts > tr:
-        raise ParameterError(f"actor '{actor.name}': parameter '{T_ref}' = {tr:g} K must be below "
+        raise ParameterError.of(actor.name, T_ref, f" = {tr:g} K must be below "
                              f"'{T_source}' = {ts:g} K when '{heat}' > 0")
 
 
@@ -99,12 +99,12 @@ class StreamExchanger(Actor):
         self._gas = gas_for(self, self.fluid)
         where = f"actor '{self.name}'"
         if not (self.UA >= 0.0 and math.isfinite(self.UA)):
-            raise ParameterError(f"{where}: parameter 'UA' = {self.UA!r} must be >= 0 W/K")
+            raise ParameterError.of(self.name, "UA", f" = {self.UA!r} must be >= 0 W/K")
         if not (self.dp_nominal >= 0.0 and math.isfinite(self.dp_nominal)):
-            raise ParameterError(f"{where}: parameter 'dp_nominal' = {self.dp_nominal!r} "
+            raise ParameterError.of(self.name, "dp_nominal", f" = {self.dp_nominal!r} "
                                  "must be >= 0 Pa")
         if self.dp_nominal > 0.0 and not self.mdot_nominal > 0.0:
-            raise ParameterError(f"{where}: parameter 'mdot_nominal' = {self.mdot_nominal!r} must be "
+            raise ParameterError.of(self.name, "mdot_nominal", f" = {self.mdot_nominal!r} must be "
                                  "> 0 kg/s when 'dp_nominal' > 0")
         self._check_parameters(where)
         self._evaluate()

@@ -83,16 +83,16 @@ class ThermalLoad(Actor):
         try:
             self._material = Material(self.material)
         except ValueError as exc:
-            raise ParameterError(f"actor '{self.name}': parameter 'material' = {self.material!r}: {exc}") from None
+            raise ParameterError.of(self.name, "material", f" = {self.material!r}: {exc}") from None
         if not (T_MIN <= self.T_start <= T_MAX):
-            raise ParameterError(f"actor '{self.name}': parameter 'T_start' = {self.T_start:g} K is outside "
+            raise ParameterError.of(self.name, "T_start", f" = {self.T_start:g} K is outside "
                                  f"the {self._material.name} model's range {T_MIN:g}-{T_MAX:g} K")
         self.T = self.T_start
         self.energy = self.mass * self._material.h(self.T)
         try:
             q_rad, _, q_gas, _ = self._parasitics(self.T)
         except OverflowError:  # T_ambient**4 (T is at most 600 K here)
-            raise ParameterError(f"actor '{self.name}': parameter 'T_ambient' = {self.T_ambient:g} K is too "
+            raise ParameterError.of(self.name, "T_ambient", f" = {self.T_ambient:g} K is too "
                                  "large: the radiation from the wall overflows") from None
         self.heat_radiation, self.heat_gas = q_rad, q_gas
         self.heat_parasitic = q_rad + q_gas

@@ -96,7 +96,7 @@ class Turbine(Actor):
         R, gamma = ideal_gas(self)
         self._R, self._cp, self._e = R, gamma * R / (gamma - 1.0), (gamma - 1.0) / gamma
         if self.inertia > 0.0 and not self.wheel_radius > 0.0:
-            raise ParameterError(f"actor '{self.name}': parameter 'wheel_radius' must be positive")
+            raise ParameterError.of(self.name, "wheel_radius", f" must be positive")
         self.speed = self.speed_start if self.inertia > 0.0 else 0.0
         self.stalled = 0.0
         self.work = 0.0

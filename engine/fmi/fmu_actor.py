@@ -436,7 +436,7 @@ class FMUActor(Actor):
         var = self.variable_map().get(key)
         live = inst is not None and var is not None and var.causality == Causality.parameter
         if live and not self._in_init and not var.tunable:
-            raise ParameterError(f"actor '{self.name}': parameter '{key}' of FMU '{self.fmu_path.name}' "
+            raise ParameterError.of(self.name, key, f" of FMU '{self.fmu_path.name}' "
                                  "is not tunable and cannot change during a run")
         if var is not None and var.type is int:  # a C int, whatever the FMU declares: never wrapped
             x, (lo, hi) = self.coerce(var, value), FMI_INTEGER
