@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import ConfigurationError, CryocosimError, ParameterError, describe, one_line  # describe: re-exported
+from .schema import kind_of  # noqa: F401  (re-exported)
 from .units import UnitError, parse_quantity
 
 #: the master's clock tick (s): every communication step is a whole number of ticks
@@ -288,18 +289,3 @@ def locate_setup_error(exc: BaseException, actor: str, origins: Mapping[str, str
     if msg.startswith(f"actor '{actor}': "):
         msg = msg[len(f"actor '{actor}': "):]
     return prefix(origin or f"actor '{actor}'", msg)
-
-
-def kind_of(value: Any) -> str:
-    """What a TOML value is, for a message: 'a number', 'a string', 'a table'..."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__}"

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import schema
 from . import trust as trust_rules
 from .checks import (RESOLUTION, kind_of, check_run_length, check_step, check_time, describe, locate_setup_error,
                      parameter_message, read_text_file)
@@ -49,17 +50,6 @@ from .system import System
 from .units import UnitError, parse_quantity, parse_unit
 from .variables import Causality
 
-_TOP = {"scenario", "run", "defaults", "actor", "connect", "event", "plot", "extends", "set", "derived", "units"}
-_DERIVED = {"expr", "unit", "description"}
-_SCENARIO = {"name", "description"}
-_STEP_CONTROL = {"tolerance", "abs_tolerance", "nominal", "min_step", "max_step", "iterate", "iteration_tolerance",
-                 "max_iterations", "relaxation", "event_tolerance"}
-_RUN = {"stop_time", "ordering", "output_interval", "output", "order"} | _STEP_CONTROL
-_ACTOR = {"name", "model", "step", "parameters"}
-_CONNECT = {"from", "to", "convert"}
-_EVENT = {"name", "at", "when", "after", "set", "stop"}
-_PLOT = {"panels"}
-_PANEL = {"vars", "from", "to", "title", "log"}
 _ORDERINGS = ("gauss-seidel", "jacobi")
 
 
@@ -79,66 +69,9 @@ class RunSettings:
         return dict(ordering=self.ordering, output_interval=self.output_interval, order=self.order, **self.step)
 
 
-# -- structure and types of the document -------------------------------------------------------
-def _require(table: dict, key: str, where: str):
-    if key not in table:
-        raise ConfigurationError(f"{where}: missing key '{key}'")
-    return table[key]
-
-
-def _unknown(table: dict, allowed: set, where: str):
-    for key in table:
-        if key not in allowed:
-            raise ConfigurationError(f"{where}: unknown key {describe(key)} (allowed: {', '.join(sorted(allowed))})")
-
-
-def _bad_type(where: str, key: str, wanted: str, value: Any) -> ConfigurationError:
-    return ConfigurationError(f"{where}: key '{key}' must be {wanted}, not {kind_of(value)} ({describe(value)})")
-
-
-def _table(parent: dict, key: str, where: str, wanted: str = "") -> dict:
-    value = parent.get(key, {})
-    if not isinstance(value, dict):
-        raise _bad_type(where, key, wanted or f"a table ([{key}])", value)
-    return value
-
-
-def _tables(parent: dict, key: str, where: str) -> list[dict]:
-    value = parent.get(key, [])
-    if not isinstance(value, list):
-        raise _bad_type(where, key, f"an array of tables ([[{key}]])", value)
-    for i, item in enumerate(value, 1):
-        if not isinstance(item, dict):
-            raise ConfigurationError(f"{where}: [[{key}]] #{i} must be a table, not {kind_of(item)} ({describe(item)})")
-    return value
-
-
-def _string(table: dict, key: str, where: str, *, empty: bool = False) -> None:
-    if key in table:
-        value = table[key]
-        if not isinstance(value, str):
-            raise _bad_type(where, key, "a string", value)
-        if not empty and not value.strip():
-            raise ConfigurationError(f"{where}: key '{key}' must not be empty")
-
-
-def _quantity(table: dict, key: str, where: str) -> None:
-    if key in table:
-        value = table[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise _bad_type(where, key, "a number or a string with a unit (\"2 h\")", value)
-
-
+# -- structure and types of the document (cryocosim.schema) --------------------------------------
 def _scalar(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool))
-
-
-def _values(table: dict, where: str, what: str) -> None:
-    for key, value in table.items():
-        if not _scalar(value):
-            name = f"key '{key}'" if what == "key " else f"{what}{key}"
-            raise ConfigurationError(f"{where}: {name} must be a number, a string or true/false, "
-                                     f"not {kind_of(value)} ({describe(value)})")
 
 
 def _flat_set(table: dict, where: str) -> dict[str, Any]:
@@ -160,138 +93,116 @@ def _flat_set(table: dict, where: str) -> dict[str, Any]:
     return flat
 
 
-def check_document(data: Any, source: str, complete: bool = True) -> None:
-    """Check the structure and the types of a parsed scenario (tables, arrays of tables, keys,
-    strings, numbers) before anything is built.  ``complete=False`` checks one file of an
-    ``extends`` chain, where required keys may come from another file."""
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{source}: a scenario must be a TOML table, not {kind_of(data)}")
-    _unknown(data, _TOP, source)
-    if "extends" in data:
-        _string(data, "extends", source)
+def _set_table(wanted: str, label) -> schema.Check:
+    """A ``set`` table of ``"actor.variable" = value`` (``[set]``, an event's ``set``)."""
+    def check(value, where, key, ctx):
+        if not isinstance(value, dict):
+            raise ctx.error(schema.bad_type(where, key, wanted, value))
+        _flat_set(value, label(where, key))
+    return schema.Check(check)
 
-    meta = _table(data, "scenario", source)
-    where = f"{source}: [scenario]"
-    _unknown(meta, _SCENARIO, where)
-    _string(meta, "name", where)
-    _string(meta, "description", where, empty=True)
 
-    if complete:
-        _require(data, "run", source)
-    run = _table(data, "run", source)
-    where = f"{source}: [run]"
-    _unknown(run, _RUN, where)
-    if complete:
-        _require(run, "stop_time", where)
-    _quantity(run, "stop_time", where)
-    _quantity(run, "output_interval", where)
-    _string(run, "ordering", where)
-    _string(run, "output", where)
-    if "order" in run:
-        order = run["order"]
-        if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
-            raise _bad_type(where, "order", "an array of actor names", order)
-    for key in ("min_step", "max_step", "event_tolerance"):
-        _quantity(run, key, where)
-    for key in ("tolerance", "iteration_tolerance", "relaxation", "max_iterations"):
-        if key in run and (isinstance(run[key], bool) or not isinstance(run[key], (int, float))):
-            raise _bad_type(where, key, "a number", run[key])
-    if "iterate" in run and not isinstance(run["iterate"], bool):
-        raise _bad_type(where, "iterate", "true or false", run["iterate"])
-    for table in ("abs_tolerance", "nominal"):
-        if table in run:
-            for key, value in _table(run, table, where).items():
-                if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                    raise _bad_type(f"{where}: {table}", key, "a number or a quantity such as '0.01 K'", value)
+def _parameters(value, where, key, ctx) -> None:
+    if not isinstance(value, dict):
+        raise ctx.error(schema.bad_type(where, key, f"a table ([{key}])", value))
+    for k, v in value.items():
+        if not _scalar(v):
+            raise ctx.error(f"{where}: parameters.{k} must be a number, a string or true/false, "
+                            f"not {kind_of(v)} ({describe(v)})")
 
-    defaults = _table(data, "defaults", source)
-    _values(defaults, f"{source}: [defaults]", "key ")
-    _flat_set(_table(data, "set", source), f"{source}: [set]")
 
-    if complete:
-        _require(data, "actor", source)
-    actors = _tables(data, "actor", source)
-    if complete and not actors:
-        raise ConfigurationError(f"{source}: key 'actor' must list at least one actor ([[actor]])")
-    for i, table in enumerate(actors, 1):
-        name = table.get("name")
-        where = f"{source}: [[actor]] #{i}" + (f" '{name}'" if isinstance(name, str) else "")
-        _unknown(table, _ACTOR, where)
-        for key in ("name", "model"):
-            _require(table, key, where)
-            _string(table, key, where)
-        _quantity(table, "step", where)
-        params = _table(table, "parameters", where)
-        _values(params, where, "parameters.")
+_DERIVED_ENTRY = schema.Table({"expr": schema.Str(), "unit": schema.Str(), "description": schema.Str(empty=True)})
 
-    for i, table in enumerate(_tables(data, "connect", source), 1):
-        where = f"{source}: [[connect]] #{i}"
-        _unknown(table, _CONNECT, where)
-        _require(table, "from", where)
-        _string(table, "from", where)
-        to = _require(table, "to", where)
-        if not (isinstance(to, str) or isinstance(to, list) and to and all(isinstance(t, str) for t in to)):
-            raise _bad_type(where, "to", "a string or a non-empty array of strings", to)
-        if "convert" in table and not isinstance(table["convert"], bool):
-            raise _bad_type(where, "convert", "true or false", table["convert"])
 
-    for i, table in enumerate(_tables(data, "event", source), 1):
-        name = table.get("name")
-        where = f"{source}: [[event]] #{i}" + (f" '{name}'" if isinstance(name, str) else "")
-        _unknown(table, _EVENT, where)
-        _string(table, "name", where)
-        if ("at" in table) == ("when" in table):
-            raise ConfigurationError(f"{where}: give exactly one of the keys 'at' (a time) or 'when' (a condition)")
-        _quantity(table, "at", where)
-        _string(table, "when", where)
-        _quantity(table, "after", where)
-        if "stop" in table and not isinstance(table["stop"], bool):
-            raise _bad_type(where, "stop", "true or false", table["stop"])
-        _flat_set(_table(table, "set", where, 'a table of "actor.variable" = value'), f"{where}: key 'set'")
+def _derived(value, where, key, ctx) -> None:
+    at = f"{where}: key '{key}'"
+    if isinstance(value, dict):
+        for k in value:
+            if k not in _DERIVED_ENTRY.fields:
+                raise ctx.error(f"{at}: unknown key {describe(k)} (allowed: {', '.join(sorted(_DERIVED_ENTRY.fields))})")
+        if "expr" not in value:
+            raise ctx.error(f"{at}: missing key 'expr' (a table is {{ expr = \"...\", unit = \"W\", "
+                            f"description = \"...\" }})")
+        _DERIVED_ENTRY.check_keys(value, at, ctx)
+    elif not isinstance(value, str):
+        raise ctx.error(schema.bad_type(where, key, 'an expression string ("a.x / b.y") or a table { expr = "...", '
+                                        'unit = "...", description = "..." }', value))
 
-    where = f"{source}: [derived]"
-    for key, value in _table(data, "derived", source).items():
-        if isinstance(value, dict):
-            _unknown(value, _DERIVED, f"{where}: key '{key}'")
-            if "expr" not in value:
-                raise ConfigurationError(f"{where}: key '{key}': missing key 'expr' (a table is "
-                                         f"{{ expr = \"...\", unit = \"W\", description = \"...\" }})")
-            for k in _DERIVED:
-                _string(value, k, f"{where}: key '{key}'", empty=k == "description")
-        elif not isinstance(value, str):
-            raise _bad_type(where, key, 'an expression string ("a.x / b.y") or a table { expr = "...", unit = "...", '
-                            'description = "..." }', value)
-    where = f"{source}: [units]"
-    for key, value in _table(data, "units", source).items():
-        if not isinstance(value, str) or not value.strip():
-            raise _bad_type(where, key, 'a display unit ("bar")', value)
 
-    plot = _table(data, "plot", source)
-    where = f"{source}: [plot]"
-    _unknown(plot, _PLOT, where)
-    if "panels" in plot:
-        panels = plot["panels"]
-        names = lambda p: isinstance(p, list) and all(isinstance(n, str) for n in p)  # noqa: E731
-        if not (isinstance(panels, list) and all(names(p) or isinstance(p, dict) for p in panels)):
-            raise _bad_type(where, "panels", 'an array of panels: arrays of "actor.variable" names or tables '
-                            '{ vars = [...], from, to, title, log }', panels)
-        for i, panel in enumerate(panels, 1):
-            if not isinstance(panel, dict):
-                continue
+def _display_unit(value, where, key, ctx) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ctx.error(schema.bad_type(where, key, 'a display unit ("bar")', value))
+
+
+def _panel_time(key: str) -> schema.Check:
+    def check(value, where, k, ctx):
+        check_time(value, f"{where}: key '{k}'", positive=key == "to")
+    return schema.Check(check)
+
+
+_PANEL = schema.Table({"vars": schema.Strings('an array of "actor.variable" names'), "from": _panel_time("from"),
+                       "to": _panel_time("to"), "title": schema.Str(empty=True), "log": schema.Bool()},
+                      required=("vars",))
+
+
+def _panels(panels, where, key, ctx) -> None:
+    names = lambda p: isinstance(p, list) and all(isinstance(n, str) for n in p)  # noqa: E731
+    if not (isinstance(panels, list) and all(names(p) or isinstance(p, dict) for p in panels)):
+        raise ctx.error(schema.bad_type(where, key, 'an array of panels: arrays of "actor.variable" names or '
+                                        'tables { vars = [...], from, to, title, log }', panels))
+    for i, panel in enumerate(panels, 1):
+        if isinstance(panel, dict):
             at = f"{where}: panels #{i}"
-            _unknown(panel, _PANEL, at)
-            if not names(panel.get("vars")):
-                raise _bad_type(at, "vars", 'an array of "actor.variable" names', panel.get("vars"))
-            for key in ("from", "to"):
-                if key in panel:
-                    check_time(panel[key], f"{at}: key '{key}'", positive=key == "to")
+            _PANEL.check_keys(panel, at, ctx)
             if "from" in panel and "to" in panel and \
                     check_time(panel["from"], at, positive=False) >= check_time(panel["to"], at):
-                raise ConfigurationError(f"{at}: key 'from' must come before key 'to'")
-            if "title" in panel:
-                _string(panel, "title", at, empty=True)
-            if "log" in panel and not isinstance(panel["log"], bool):
-                raise _bad_type(at, "log", "true or false", panel["log"])
+                raise ctx.error(f"{at}: key 'from' must come before key 'to'")
+
+
+def _at_or_when(table: dict, where: str, ctx) -> None:
+    if ("at" in table) == ("when" in table):
+        raise ctx.error(f"{where}: give exactly one of the keys 'at' (a time) or 'when' (a condition)")
+
+
+_NUMBER_OR_QUANTITY = schema.Quantity("a number or a quantity such as '0.01 K'")
+
+#: the scenario file, described once (see the module docstring for what each key means)
+SCHEMA = schema.Table({
+    "extends": schema.Str(),
+    "scenario": schema.Table({"name": schema.Str(), "description": schema.Str(empty=True)}),
+    "run": schema.Table({
+        "stop_time": schema.Quantity(), "output_interval": schema.Quantity(), "ordering": schema.Str(),
+        "output": schema.Str(), "order": schema.Strings("an array of actor names"),
+        "min_step": schema.Quantity(), "max_step": schema.Quantity(), "event_tolerance": schema.Quantity(),
+        "tolerance": schema.Number(), "iteration_tolerance": schema.Number(), "relaxation": schema.Number(),
+        "max_iterations": schema.Number(), "iterate": schema.Bool(),
+        "abs_tolerance": schema.Map(_NUMBER_OR_QUANTITY, label=lambda w, k: f"{w}: {k}"),
+        "nominal": schema.Map(_NUMBER_OR_QUANTITY, label=lambda w, k: f"{w}: {k}"),
+    }, required=("stop_time",)),
+    "defaults": schema.Map(schema.Scalar()),
+    "set": _set_table("a table ([set])", lambda w, k: f"{w}: [set]"),
+    "actor": schema.Tables(schema.Table({"name": schema.Str(), "model": schema.Str(), "step": schema.Quantity(),
+                                         "parameters": schema.Check(_parameters)}, required=("name", "model")),
+                           nonempty="key 'actor' must list at least one actor ([[actor]])"),
+    "connect": schema.Tables(schema.Table({
+        "from": schema.Str(), "to": schema.Strings("a string or a non-empty array of strings", nonempty=True,
+                                                   or_string=True),
+        "convert": schema.Bool()}, required=("from", "to"))),
+    "event": schema.Tables(schema.Table({
+        "name": schema.Str(), "at": schema.Quantity(), "when": schema.Str(), "after": schema.Quantity(),
+        "stop": schema.Bool(), "set": _set_table('a table of "actor.variable" = value', lambda w, k: f"{w}: key 'set'")},
+        rules=(_at_or_when,))),
+    "derived": schema.Map(schema.Check(_derived)),
+    "units": schema.Map(schema.Check(_display_unit)),
+    "plot": schema.Table({"panels": schema.Check(_panels)}),
+}, required=("run", "actor"))
+
+
+def check_document(data: Any, source: str, complete: bool = True) -> None:
+    """Check the structure and the types of a parsed scenario (tables, arrays of tables, keys,
+    strings, numbers) against :data:`SCHEMA` before anything is built.  ``complete=False`` checks
+    one file of an ``extends`` chain, where required keys may come from another file."""
+    schema.document(SCHEMA, data, source, "a scenario", schema.Context(ConfigurationError, complete))
 
 
 # -- reading -------------------------------------------------------------------------------------
