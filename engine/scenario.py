@@ -297,11 +297,8 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
     check_document(data, source)
     meta = data.get("scenario", {})
     system = System(meta.get("name", Path(source).stem), text, source)
-    origins = getattr(system, "origins", None)
-    if origins is None:
-        origins = system.origins = {}
-    param_origins: dict[str, dict[str, str]] = {}
-    system.parameter_origins = param_origins
+    origins = system.origins
+    param_origins = system.parameter_origins
 
     # [run]
     run = data["run"]
@@ -498,8 +495,8 @@ def setup_actors(system: System) -> None:
 
         system.initialize(Master(system.bus, system.steps))
         return
-    origins = getattr(system, "origins", {})
-    param_origins = getattr(system, "parameter_origins", {})
+    origins = system.origins
+    param_origins = system.parameter_origins
     for name, actor in system.bus.actors.items():
         if fmi is not None and isinstance(actor, fmi.FMUActor):
             continue

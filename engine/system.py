@@ -125,6 +125,8 @@ class System:
         self.master: Master | None = None
         #: actor name -> where it was defined (a scenario file's table), for error messages
         self.origins: dict[str, str] = {}
+        #: actor name -> parameter -> where its value came from (a scenario's key, a --set)
+        self.parameter_origins: dict[str, dict[str, str]] = {}
         #: the actors are set up (FMUs instantiated) and not yet released
         self.initialised = False
         self._twin: System | None = None  # the run(fmu=True) system kept for snapshots
@@ -408,7 +410,7 @@ class System:
         twin.bus.fixed_inputs = set(self.bus.fixed_inputs)
         twin.time_events, twin.conditions = self.time_events, self.conditions
         twin.origins = dict(self.origins)
-        twin.parameter_origins = dict(getattr(self, "parameter_origins", {}))
+        twin.parameter_origins = dict(self.parameter_origins)
         twin.derived = dict(self.derived)   # compiled against variables the FMUs declare alike
         twin.display_choices = self.display_choices
         twin._display_models = {name: self._display_models.get(name, cls) for name, cls in self.models.items()}
@@ -471,7 +473,7 @@ class System:
         try:
             master.initialize()
         except SetupError as exc:
-            msg = locate_setup_error(exc, exc.actor, self.origins, getattr(self, "parameter_origins", {}))
+            msg = locate_setup_error(exc, exc.actor, self.origins, self.parameter_origins)
             raise SetupError(msg, exc.actor) from exc
         self.master = master
         self.initialised = True
