@@ -33,21 +33,18 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
-import importlib.metadata
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from machine_info import cpu_model
+from pages import (ROOT, digest, loaded_sources, machine, mm, package_stamps, save_figure, table,
+                   timed_process)
 
-ROOT = Path(__file__).resolve().parents[2]
 COOL = ROOT / "scenarios/screw_brayton_cooldown.toml"
 STALL = ROOT / "scenarios/screw_brayton_stall.toml"
 CLI = str(Path(sys.executable).with_name("cryocosim"))
@@ -156,39 +153,10 @@ def source_digest() -> str:
 
     for path in (COOL, STALL):
         scenario.load(path)
-    models = {Path(m.__file__).resolve() for m in list(sys.modules.values())
-              if getattr(m, "__file__", None) and Path(m.__file__).resolve().is_relative_to(ROOT / "fmus")}
     engine = {p.resolve() for p in (ROOT / "engine").rglob("*.py")
               if p.name not in ("cli.py", "plot.py", "sweep.py") and "fmi" not in p.parts}
-    h = hashlib.sha256()
-    files = sorted(engine | models) + [COOL, STALL]
-    for p in files:
-        h.update(str(p.relative_to(ROOT)).encode())
-        h.update(p.read_bytes())
-    for pkg in ("CoolProp", "numpy", "scipy"):
-        try:
-            h.update(f"{pkg}={importlib.metadata.version(pkg)}".encode())
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return h.hexdigest()[:16]
-
-
-def timed_process(argv: list[str]) -> float:
-    t0 = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {proc.stderr.strip()}")
-    return wall
-
-
-def mm(values):
-    return min(values), statistics.median(values)
-
-
-def fmt_mm(values, digits=2):
-    lo, med = mm(values)
-    return f"{lo:.{digits}f} / {med:.{digits}f}"
+    return digest(sorted(engine | loaded_sources("fmus")) + [COOL, STALL],
+                  *package_stamps("CoolProp", "numpy", "scipy"))
 
 
 def load_T(nc) -> tuple:
@@ -224,14 +192,6 @@ def sci(x: float) -> str:
 
 def label_h(h: float) -> str:
     return f"{h:g} s"
-
-
-def machine() -> str:
-    model = cpu_model()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (f"{platform.system()} {platform.machine()} ({model}), {os.cpu_count()} cores ({usable} usable), "
-            f"Python {platform.python_version()}, CoolProp {importlib.metadata.version('CoolProp')}, "
-            f"numpy {importlib.metadata.version('numpy')}")
 
 
 def richardson(hs, ts) -> dict:
@@ -290,7 +250,7 @@ def target(stop: float, runs: int, quick: bool) -> dict:
             a, path = argv(backend)
             if path.exists():
                 path.unlink()
-            res[backend]["process"].append(timed_process(a))
+            res[backend]["process"].append(timed_process(a)[0])
             with xr.open_dataset(path) as ds:
                 if ds.attrs["status"] != "completed":
                     raise SystemExit(f"target run {backend}: {ds.attrs['status']}")
@@ -304,9 +264,9 @@ def target(stop: float, runs: int, quick: bool) -> dict:
     print("start-up ...", flush=True)
     n = 5
     res["startup"] = {
-        K_PASS: [timed_process([sys.executable, "-c", "pass"]) for _ in range(n)],
-        K_COOLPROP: [timed_process([sys.executable, "-c", "import CoolProp.CoolProp"]) for _ in range(n)],
-        K_VALIDATE: [timed_process([CLI, "validate", str(COOL)]) for _ in range(n)],
+        K_PASS: [timed_process([sys.executable, "-c", "pass"])[0] for _ in range(n)],
+        K_COOLPROP: [timed_process([sys.executable, "-c", "import CoolProp.CoolProp"])[0] for _ in range(n)],
+        K_VALIDATE: [timed_process([CLI, "validate", str(COOL)])[0] for _ in range(n)],
     }
     return res
 
@@ -361,7 +321,7 @@ def stall(runner: Runner, stop: float) -> dict:
     path = CACHE / "adaptive_stall.nc"
     if path.exists():
         path.unlink()
-    proc = timed_process([CLI, "run", str(STALL), "-q", "--stop-time", f"{stop:g}", "-o", str(path)])
+    proc = timed_process([CLI, "run", str(STALL), "-q", "--stop-time", f"{stop:g}", "-o", str(path)])[0]
     with xr.open_dataset(path) as ds:
         events = json.loads(ds.attrs["events"])
         adaptive = {"process": proc, "wall": float(ds.attrs["wall_time_s"]), "events": events,
@@ -416,9 +376,7 @@ def fig_work_precision(path: Path, rows, ref_floor: float | None) -> None:
     ax.set_title("Work-precision, default cool-down (HEOS, Jacobi)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def fig_cooldown(path: Path, adaptive_nc, refs, step_size) -> None:
@@ -456,10 +414,7 @@ def fig_cooldown(path: Path, adaptive_nc, refs, step_size) -> None:
     for ax in axs:
         ax.set_xscale("log")
         ax.grid(True, which="both", alpha=0.3)
-    fig.suptitle("Default cool-down: adaptive (iterated) against fixed steps")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, "Default cool-down: adaptive (iterated) against fixed steps")
 
 
 def fig_stall(path: Path, st, ex, t_star) -> None:
@@ -512,9 +467,7 @@ def fig_stall(path: Path, st, ex, t_star) -> None:
     ax.set_title("located stall time against the step")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 # -- main ---------------------------------------------------------------------------------------------
@@ -652,23 +605,26 @@ def write_page(path, figdir, args, stop, size, refs, ref_diffs, tgt, rows, ref_f
          f"outputs, every actor at a nominal step of {', '.join(f'{h:g}' for h in size['steps'])} s, Jacobi ordering; "
          f"`[run]` has `tolerance = 1e-5`, `iterate = true` and nominal magnitudes per unit; "
          f"{mins:.0f} min simulated, output every 5 s.", "",
-         "## Targets", "",
-         "| target | measured (minimum / median) | verdict |", "| --- | --- | --- |"]
+         "## Targets", ""]
+    targets = []
     for b in BACKENDS:
         bp, mp, _ = met(b, "process")
-        L.append(f"| default cool-down, whole process, ≥ 1,000× real time, {b} | "
-                 f"{fmt_mm(tgt[b]['process'])} s: {bp:,.0f}× / {mp:,.0f}× | "
-                 f"{verdict(ok_proc[b] and ok_proc_med[b]) if ok_proc[b] == ok_proc_med[b] else '**met by the minimum, not the median**'} |")
+        targets.append([f"default cool-down, whole process, ≥ 1,000× real time, {b}",
+                     f"{mm(tgt[b]['process'])} s: {bp:,.0f}× / {mp:,.0f}×",
+                     verdict(ok_proc[b] and ok_proc_med[b]) if ok_proc[b] == ok_proc_med[b]
+                     else "**met by the minimum, not the median**"])
     for b in BACKENDS:
-        L.append(f"| load T within 0.1 K of the 0.05 s fixed-step run at every output time, {b} | "
-                 f"max {tgt[b]['vs05']['max']:.3f} K (t = {tgt[b]['vs05']['t']:g} s) | {verdict(acc[b])} |")
+        targets.append([f"load T within 0.1 K of the 0.05 s fixed-step run at every output time, {b}",
+                     f"max {tgt[b]['vs05']['max']:.3f} K (t = {tgt[b]['vs05']['t']:g} s)", verdict(acc[b])])
     if stall_res is not None and stall_res["t_star"] is not None:
         ev = event_time(st["adaptive"], STALL_EVENT)
         d = ev["time"] - stall_res["t_star"]
         bound = abs(d) + stall_res["spread"] / 2
-        L.append(f"| stall located within 10 ms | {d * 1e3:+.2f} ms from the extrapolated exact time "
-                 f"(± {stall_res['spread'] / 2 * 1e3:.2f} ms for the estimate's spread); bracket "
-                 f"{ev['located_within'] * 1e3:.2f} ms | {verdict(bound <= TARGET_STALL and ev['located_within'] <= TARGET_STALL)} |")
+        targets.append(["stall located within 10 ms",
+                     f"{d * 1e3:+.2f} ms from the extrapolated exact time (± {stall_res['spread'] / 2 * 1e3:.2f} ms "
+                     f"for the estimate's spread); bracket {ev['located_within'] * 1e3:.2f} ms",
+                     verdict(bound <= TARGET_STALL and ev['located_within'] <= TARGET_STALL)])
+    L += table(["target", "measured (minimum / median)", "verdict"], targets)
     L += [""]
     summary = []
     for b in BACKENDS:
@@ -692,14 +648,14 @@ def write_page(path, figdir, args, stop, size, refs, ref_diffs, tgt, rows, ref_f
           "`--tolerance 0` alone turns the adaptive steps off but keeps the scenario's `iterate = true`, so it takes "
           "fixed steps with iterated coupling. Both are "
           "given; \"the 0.05 s fixed-step run\" of the target is the explicit one, the classic fixed-step co-simulation "
-          "(the target's verdict is the same against either).", "",
-          "| run | loop wall [s] | actor steps | load T at 90 min [K] | max \\|ΔT_load\\| vs fixed 0.01 s explicit |",
-          "| --- | --- | --- | --- | --- |"]
-    for name, r, c in (("fixed 0.05 s, explicit", e5, ref_diffs["05_vs_01"]),
-                       ("fixed 0.05 s, iterated (`--tolerance 0`)", ei, ref_diffs["it05_vs_01"]),
-                       ("fixed 0.01 s, explicit (**reference**)", e1, None)):
-        L.append(f"| {name} | {r['wall']:.1f} | {r['actor_steps']:,} | "
-                 f"{(c['final'] if c else load_T(r['nc'])[1][-1]):.4f} | {fmt_t(c) if c else '—'} |")
+          "(the target's verdict is the same against either).", ""]
+    L += table(["run", "loop wall [s]", "actor steps", "load T at 90 min [K]",
+                "max \\|ΔT_load\\| vs fixed 0.01 s explicit"],
+               [[name, f"{r['wall']:.1f}", f"{r['actor_steps']:,}",
+                 f"{(c['final'] if c else load_T(r['nc'])[1][-1]):.4f}", fmt_t(c) if c else "—"]
+                for name, r, c in (("fixed 0.05 s, explicit", e5, ref_diffs["05_vs_01"]),
+                                   ("fixed 0.05 s, iterated (`--tolerance 0`)", ei, ref_diffs["it05_vs_01"]),
+                                   ("fixed 0.01 s, explicit (**reference**)", e1, None))])
     L += [""]
     finals = [load_T(r["nc"])[1][-1] for r in (e5, e1, ei)]
     final_spread = max(finals) - min(finals)
@@ -716,29 +672,28 @@ def write_page(path, figdir, args, stop, size, refs, ref_diffs, tgt, rows, ref_f
           f"to after it exits, {args.runs} runs per backend interleaved after one untimed warm-up each. *Loop*: the "
           "stepping loop alone (the result file's `wall_time_s`); *process - loop*: interpreter start, imports, "
           "scenario, set-up and initialisation, result file. BICUBIC&HEOS: `--set ACTOR.property_backend=BICUBIC&HEOS` "
-          f"for {', '.join(FLUID_ACTORS)}.", "",
-          "| | HEOS (default) | BICUBIC&HEOS |", "| --- | --- | --- |",
-          f"| process wall [s] | {fmt_mm(H['process'])} | {fmt_mm(B['process'])} |",
-          f"| real-time factor, process | {stop / min(H['process']):,.0f}× / {stop / statistics.median(H['process']):,.0f}× | "
-          f"{stop / min(B['process']):,.0f}× / {stop / statistics.median(B['process']):,.0f}× |",
-          f"| loop wall [s] | {fmt_mm(H['loop'])} | {fmt_mm(B['loop'])} |",
-          f"| real-time factor, loop | {stop / min(H['loop']):,.0f}× / {stop / statistics.median(H['loop']):,.0f}× | "
-          f"{stop / min(B['loop']):,.0f}× / {stop / statistics.median(B['loop']):,.0f}× |",
-          f"| process - loop [s] | {fmt_mm(overhead['HEOS'])} | {fmt_mm(overhead['BICUBIC&HEOS'])} |"]
+          f"for {', '.join(FLUID_ACTORS)}.", ""]
+    rtf = lambda x: f"{stop / min(x):,.0f}× / {stop / statistics.median(x):,.0f}×"  # noqa: E731
+    process_rows = [["process wall [s]", mm(H["process"]), mm(B["process"])],
+            ["real-time factor, process", rtf(H["process"]), rtf(B["process"])],
+            ["loop wall [s]", mm(H["loop"]), mm(B["loop"])],
+            ["real-time factor, loop", rtf(H["loop"]), rtf(B["loop"])],
+            ["process - loop [s]", mm(overhead["HEOS"]), mm(overhead["BICUBIC&HEOS"])]]
     for label, key in (("max \\|ΔT_load\\| vs fixed 0.05 s explicit", "vs05"),
                        ("max \\|ΔT_load\\| vs fixed 0.05 s iterated (`--tolerance 0`)", "vsit"),
                        ("max \\|ΔT_load\\| vs fixed 0.01 s explicit", "vs01")):
-        L.append(f"| {label} | {fmt_t(H[key])} | {fmt_t(B[key])} |")
+        process_rows.append([label, fmt_t(H[key]), fmt_t(B[key])])
     if H["vsx"] is not None:
-        L.append(f"| max \\|ΔT_load\\| vs the extrapolation 2 T(0.01 s) - T(0.02 s) | {fmt_t(H['vsx'])} | {fmt_t(B['vsx'])} |")
+        process_rows.append(["max \\|ΔT_load\\| vs the extrapolation 2 T(0.01 s) - T(0.02 s)", fmt_t(H["vsx"]), fmt_t(B["vsx"])])
     for label, key in (("accepted / rejected steps", None), ("actor steps (Jacobians' included)", "actor_steps"),
                        ("Jacobians computed", "jacobians"), ("explicit fallback steps", "explicit_steps"),
                        ("steps accepted above tolerance at the minimum step", "steps_above_tolerance_at_min_step")):
         if key is None:
-            L.append(f"| {label} | {int(H['attrs']['accepted_steps']):,} / {int(H['attrs']['rejected_steps'])} | "
-                     f"{int(B['attrs']['accepted_steps']):,} / {int(B['attrs']['rejected_steps'])} |")
+            process_rows.append([label] + [f"{int(x['attrs']['accepted_steps']):,} / {int(x['attrs']['rejected_steps'])}"
+                                   for x in (H, B)])
         else:
-            L.append(f"| {label} | {int(H['attrs'][key]):,} | {int(B['attrs'][key]):,} |")
+            process_rows.append([label] + [f"{int(x['attrs'][key]):,}" for x in (H, B)])
+    L += table([None, "HEOS (default)", "BICUBIC&HEOS"], process_rows)
     bd = tgt["backend_diff"]
     ts, hs = H["step_size"]
     L += ["", f"The two backends' adaptive runs differ by at most {bd['max']:.1e} K in load T (t = {bd['t']:g} s); both are "
@@ -747,10 +702,8 @@ def write_page(path, figdir, args, stop, size, refs, ref_diffs, tgt, rows, ref_f
           f"({e5['actor_steps'] / int(A['actor_steps']):.0f}× fewer) in {min(H['loop']):.2f} s "
           f"({e5['wall'] / min(H['loop']):.0f}× less loop time). Rejected steps by the output that set the error: "
           + ", ".join(f"{k} {v}" for k, v in rej_by.items()) + ".", "",
-          f"Start-up as processes (minimum / median of 5):", "",
-          "| command | wall [s] |", "| --- | --- |"]
-    for k, v in tgt["startup"].items():
-        L.append(f"| `{k}` | {fmt_mm(v)} |")
+          f"Start-up as processes (minimum / median of 5):", ""]
+    L += table(["command", "wall [s]"], [[f"`{k}`", mm(v)] for k, v in tgt["startup"].items()])
     cp = min(tgt["startup"][K_COOLPROP]) - min(tgt["startup"][K_PASS])
     val = min(tgt["startup"][K_VALIDATE])
     L += ["", f"`validate` (imports, the scenario, every actor's set-up; no run) takes {val:.2f} s, {cp:.2f} s of it "
@@ -774,22 +727,24 @@ def write_page(path, figdir, args, stop, size, refs, ref_diffs, tgt, rows, ref_f
              "against it are not resolved. " if ref_floor is not None else "")
           + f"Wall: the stepping loop (`wall_time_s`); the iterated adaptive runs are the minimum of {args.runs} runs, the "
           f"fixed-step and explicit adaptive runs a single run each (cached). HEOS, Jacobi. A run is stopped after "
-          f"{args.cap:.0f} s of process wall time (about 5 min of stepping plus start-up) and marked capped.", "",
-          "| mode | step / tolerance | loop wall [s] | actor steps | accepted / rejected | vs 0.01 s [K] (at t) | "
-          "vs 0.05 s [K] | vs extrapolation [K] | load T at end [K] |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+          f"{args.cap:.0f} s of process wall time (about 5 min of stepping plus start-up) and marked capped.", ""]
+    cells = []
     for r in rows:
         acc_rej = f"{r['accepted']:,} / {r['rejected']:,}" if r.get("macro") and not r.get("capped") else "—"
         if r.get("capped"):
-            L.append(f"| {r['kind']} | {r['label']} | > {args.cap:.0f} (process) | — | — | capped: {r['error']} | — | — | — |")
+            cells.append([r["kind"], r["label"], f"> {args.cap:.0f} (process)", "—", "—", f"capped: {r['error']}",
+                          "—", "—", "—"])
         elif r.get("error"):
-            L.append(f"| {r['kind']} | {r['label']} | {r['wall']:.2f} | {r['actor_steps']:,} | {acc_rej} | "
-                     f"**failed**: {r['error'].replace('|', '/').replace(str(ROOT) + '/', '')} | — | — | — |")
+            cells.append([r["kind"], r["label"], f"{r['wall']:.2f}", f"{r['actor_steps']:,}", acc_rej,
+                          f"**failed**: {r['error'].replace('|', '/').replace(str(ROOT) + '/', '')}", "—", "—", "—"])
         else:
             note = f" ({r['explicit']} explicit fallback)" if r.get("explicit") else ""
             errx = f"{r['errx']:.4f}" if r["errx"] is not None else "—"
-            L.append(f"| {r['kind']} | {r['label']} | {r['wall']:.2f} | {r['actor_steps']:,} | {acc_rej}{note} | "
-                     f"{r['err01']:.4f} ({r['c01']['t']:g} s) | {r['err05']:.4f} | {errx} | {r['c01']['final']:.4f} |")
+            cells.append([r["kind"], r["label"], f"{r['wall']:.2f}", f"{r['actor_steps']:,}", acc_rej + note,
+                          f"{r['err01']:.4f} ({r['c01']['t']:g} s)", f"{r['err05']:.4f}", errx,
+                          f"{r['c01']['final']:.4f}"])
+    L += table(["mode", "step / tolerance", "loop wall [s]", "actor steps", "accepted / rejected",
+                "vs 0.01 s [K] (at t)", "vs 0.05 s [K]", "vs extrapolation [K]", "load T at end [K]"], cells)
     # comparisons for the prose
     fx = {r["x"]: r for r in rows if r["kind"] == "fixed, explicit"}
     ad = {r["x"]: r for r in rows if r["kind"] == "adaptive, iterated"}
@@ -832,23 +787,25 @@ def write_page(path, figdir, args, stop, size, refs, ref_diffs, tgt, rows, ref_f
               "time, every actor at h, through the Python API: *iterated* is what `--tolerance 0` runs (tolerance off, "
               "`iterate = true`; the crossing is found by bisection with rollback to within `event_tolerance`, 1 ms); "
               "*explicit* is the plain fixed-step loop (the crossing interpolated linearly between the two steps that "
-              "bracket it).", "",
-              "| run | located stall time [s] | bracket (`located_within`) [ms] | loop wall [s] | minus the estimate [ms] |",
-              "| --- | --- | --- | --- | --- |"]
+              "bracket it).", ""]
         t_star = stall_res["t_star"]
 
         def diff(x):
             return f"{(x - t_star) * 1e3:+.2f}" if t_star is not None else "—"
 
-        L.append(f"| adaptive, tol 1e-5 | {ev['time']:.4f} | {ev['located_within'] * 1e3:.2f} | {ad_['wall']:.1f} | **{diff(ev['time'])}** |")
+        cells = [["adaptive, tol 1e-5", f"{ev['time']:.4f}", f"{ev['located_within'] * 1e3:.2f}", f"{ad_['wall']:.1f}",
+                  f"**{diff(ev['time'])}**"]]
         for fam, runs in st["families"].items():
             for h, r in runs.items():
                 e = event_time(r, STALL_EVENT)
                 if e is None:
-                    L.append(f"| fixed {h:g} s, {fam} | {'capped' if r.get('capped') else r.get('error') or 'no event'} | — | — | — |")
+                    cells.append([f"fixed {h:g} s, {fam}", "capped" if r.get("capped") else r.get("error") or "no event",
+                                  "—", "—", "—"])
                 else:
-                    L.append(f"| fixed {h:g} s, {fam} | {e['time']:.4f} | {e['located_within'] * 1e3:.2f} | "
-                             f"{r['wall']:.1f} | {diff(e['time'])} |")
+                    cells.append([f"fixed {h:g} s, {fam}", f"{e['time']:.4f}", f"{e['located_within'] * 1e3:.2f}",
+                                  f"{r['wall']:.1f}", diff(e["time"])])
+        L += table(["run", "located stall time [s]", "bracket (`located_within`) [ms]", "loop wall [s]",
+                    "minus the estimate [ms]"], cells)
         L += [""]
         for fam, e in stall_res["ex"].items():
             fit = (f"fitted order p = {e['p']:.2f}: t* = {e['pfit']:.4f} s" if e["p"] is not None

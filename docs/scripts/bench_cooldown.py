@@ -19,30 +19,20 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "docs/scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pages import ROOT, mm, table, timed_process  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tests"))
 
 SCENARIO = ROOT / "scenarios/screw_brayton_cooldown.toml"
 CLI = str(Path(sys.executable).with_name("cryocosim"))
 BACKENDS = ("HEOS", "BICUBIC&HEOS")
 FLUID_ACTORS = ("compressor", "expander", "hp", "lp", "aftercooler", "recuperator", "load_hx")
-
-
-def timed_process(argv: list[str]) -> float:
-    t0 = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {proc.stderr.strip()}")
-    return wall
 
 
 def cooldown_runs(backend: str, stop: float, runs: int, out: Path) -> dict:
@@ -56,7 +46,7 @@ def cooldown_runs(backend: str, stop: float, runs: int, out: Path) -> dict:
         if path.exists():
             path.unlink()
         proc.append(timed_process([CLI, "run", str(SCENARIO), "--stop-time", str(stop), "-q",
-                                   "-o", str(path), "--tolerance", "0", "--no-iterate", *sets]))
+                                   "-o", str(path), "--tolerance", "0", "--no-iterate", *sets])[0])
         with xr.open_dataset(path) as ds:
             loop.append(float(ds.attrs["wall_time_s"]))
             steps = int(ds.attrs["actor_steps"])
@@ -65,15 +55,15 @@ def cooldown_runs(backend: str, stop: float, runs: int, out: Path) -> dict:
 
 
 def startup(runs: int = 5) -> dict:
-    return {"cryocosim --help": [timed_process([CLI, "--help"]) for _ in range(runs)],
+    return {"cryocosim --help": [timed_process([CLI, "--help"])[0] for _ in range(runs)],
             "cryocosim validate scenarios/screw_brayton_cooldown.toml":
-                [timed_process([CLI, "validate", str(SCENARIO)]) for _ in range(runs)]}
+                [timed_process([CLI, "validate", str(SCENARIO)])[0] for _ in range(runs)]}
 
 
 def import_times(runs: int = 5) -> dict:
     """Wall time [s] of importing a package in a fresh interpreter, less the bare interpreter's."""
-    bare = min(timed_process([sys.executable, "-c", "pass"]) for _ in range(runs))
-    return {m: min(timed_process([sys.executable, "-c", f"import {m}"]) for _ in range(runs)) - bare
+    bare = min(timed_process([sys.executable, "-c", "pass"])[0] for _ in range(runs))
+    return {m: min(timed_process([sys.executable, "-c", f"import {m}"])[0] for _ in range(runs)) - bare
             for m in ("CoolProp.CoolProp", "matplotlib.pyplot", "xarray")}
 
 
@@ -85,15 +75,6 @@ def trivial_overhead(n_steps: int = 20000) -> float:
     t0 = time.perf_counter()
     s.run(n_steps * 0.01, output_interval=n_steps * 0.01)
     return (time.perf_counter() - t0) / n_steps * 1e6
-
-
-def mm(values):
-    return min(values), statistics.median(values)
-
-
-def fmt_mm(values, unit="s", digits=1):
-    lo, med = mm(values)
-    return f"{lo:.{digits}f} / {med:.{digits}f}"
 
 
 def compare(paths: dict) -> dict:
@@ -191,33 +172,27 @@ def write_page(path, args, results, cmp, starts, imports, profs, trivial) -> Non
          f"## The default cool-down, {stop_min:.0f} min simulated", "",
          f"`cryocosim run scenarios/screw_brayton_cooldown.toml --tolerance 0 --no-iterate` ({steps} actor steps). *Process*: the "
          "whole command (interpreter start, imports, set-up, run, result file); *run*: the stepping "
-         "loop alone (the result file's `wall_time_s`).", "",
-         "| property backend | process [s] | run [s] | µs per actor step | real-time factor (run) |",
-         "| --- | --- | --- | --- | --- |"]
-    for k, r in results.items():
-        L.append(f"| {k} | {fmt_mm(r['process'])} | {fmt_mm(r['loop'])} | {us[k]:.1f} | "
-                 f"{args.stop / min(r['loop']):.0f}× |")
+         "loop alone (the result file's `wall_time_s`).", ""]
+    L += table(["property backend", "process [s]", "run [s]", "µs per actor step", "real-time factor (run)"],
+               [[k, mm(r["process"], 1), mm(r["loop"], 1), f"{us[k]:.1f}", f"{args.stop / min(r['loop']):.0f}×"]
+                for k, r in results.items()])
     L += ["", f"With `property_backend = \"BICUBIC&HEOS\"` in the scenario's `[defaults]` the run is "
           f"{speed_loop:.2f}× faster ({speed_proc:.2f}× for the whole process, which also carries "
           f"{over['HEOS']:.1f} s of start-up and result handling). The load temperature of the two "
           f"runs differs by at most {cmp['max']:.1e} K over the {cmp['n']} output times "
           f"(at t = {cmp['t_max'] / 60:.1f} min; RMS {cmp['rms']:.1e} K); after {stop_min:.0f} min "
-          f"the load is at {cmp['final'][0]:.4f} K (HEOS) and {cmp['final'][1]:.4f} K (bicubic).", "",
-          "| time [min] | load T, HEOS [K] | load T, BICUBIC&HEOS [K] | difference [K] |",
-          "| --- | --- | --- | --- |"]
-    for t, a, c, d in cmp["rows"]:
-        L.append(f"| {t / 60:.0f} | {a:.4f} | {c:.4f} | {d:+.1e} |")
-    L += ["", "Largest differences of other outputs over the whole run (bicubic against HEOS):", "",
-          "| output | largest difference | largest value |", "| --- | --- | --- |"]
-    for name, (d, ref, unit) in cmp["others"].items():
-        L.append(f"| {name} | {d:.2g} {unit} | {ref:.4g} {unit} |")
+          f"the load is at {cmp['final'][0]:.4f} K (HEOS) and {cmp['final'][1]:.4f} K (bicubic).", ""]
+    L += table(["time [min]", "load T, HEOS [K]", "load T, BICUBIC&HEOS [K]", "difference [K]"],
+               [[f"{t / 60:.0f}", f"{a:.4f}", f"{c:.4f}", f"{d:+.1e}"] for t, a, c, d in cmp["rows"]])
+    L += ["", "Largest differences of other outputs over the whole run (bicubic against HEOS):", ""]
+    L += table(["output", "largest difference", "largest value"],
+               [[name, f"{d:.2g} {unit}", f"{ref:.4g} {unit}"] for name, (d, ref, unit) in cmp["others"].items()])
     L += ["", "The table is used only for pressure-temperature inputs (density, enthalpy, cp, and the "
           "Newton loop of T from (p, h)) inside the domain where its accuracy was measured, clear of "
           "saturation and the critical point (`cryocosim.fmus.gas`; accuracy bounds in "
           "`tests/test_gas_backend.py`); density-temperature evaluations stay on HEOS.", "",
-          "## Start-up", "", "| command | wall time [s] |", "| --- | --- |"]
-    for k, v in starts.items():
-        L.append(f"| `{k}` | {fmt_mm(v, digits=2)} |")
+          "## Start-up", ""]
+    L += table(["command", "wall time [s]"], [[f"`{k}`", mm(v)] for k, v in starts.items()])
     L += ["", f"Importing CoolProp costs {imports['CoolProp.CoolProp']:.2f} s, matplotlib's pyplot "
           f"{imports['matplotlib.pyplot']:.2f} s, xarray {imports['xarray']:.2f} s (fresh interpreter, "
           "minimum of 5). `cryocosim --help` imports none of them, nor numpy; `validate` and `run` "
@@ -227,37 +202,32 @@ def write_page(path, args, results, cmp, starts, imports, profs, trivial) -> Non
           f"## Where the time goes ({args.profile_stop:.0f} s simulated, `docs/scripts/profile_cooldown.py`)", "",
           "Share of the stepping loop: CoolProp's own time (measured per call through a counting "
           "proxy), the models' Python (their `do_step` time less CoolProp's) and the master with the "
-          "bus and the recorder (the rest).", "",
-          "| | HEOS | BICUBIC&HEOS |", "| --- | --- | --- |",
-          f"| µs per actor step | {ph['per_actor']['loop'] / ph['per_actor']['actor_steps'] * 1e6:.1f} | "
-          f"{pb['per_actor']['loop'] / pb['per_actor']['actor_steps'] * 1e6:.1f} |",
-          f"| CoolProp calls per simulated second | {ph['coolprop']['calls_per_sim_second']:.0f} | "
-          f"{pb['coolprop']['calls_per_sim_second']:.0f} |",
-          f"| in CoolProp | {cp_share(ph):.0%} | {cp_share(pb):.0%} |",
-          f"| models' Python | {model_python(ph):.0%} | {model_python(pb):.0%} |",
-          f"| master, bus, recorder | {master_share(ph):.0%} | {master_share(pb):.0%} |", "",
-          "Per actor (µs per step; share of the loop):", "",
-          "| actor | HEOS | BICUBIC&HEOS |", "| --- | --- | --- |"]
+          "bus and the recorder (the rest).", ""]
+    L += table([None, "HEOS", "BICUBIC&HEOS"],
+               [["µs per actor step"] + [f"{p['per_actor']['loop'] / p['per_actor']['actor_steps'] * 1e6:.1f}"
+                                          for p in (ph, pb)],
+                ["CoolProp calls per simulated second"] + [f"{p['coolprop']['calls_per_sim_second']:.0f}"
+                                                            for p in (ph, pb)],
+                ["in CoolProp"] + [f"{cp_share(p):.0%}" for p in (ph, pb)],
+                ["models' Python"] + [f"{model_python(p):.0%}" for p in (ph, pb)],
+                ["master, bus, recorder"] + [f"{master_share(p):.0%}" for p in (ph, pb)]])
+    L += ["", "Per actor (µs per step; share of the loop):", ""]
+    rows = []
     for name in sorted(ph["per_actor"]["actors"], key=lambda n: -ph["per_actor"]["actors"][n]["seconds"]):
         a, c = ph["per_actor"]["actors"][name], pb["per_actor"]["actors"][name]
-        L.append(f"| {name} ({a['model']}) | {a['us_per_step']:.1f} ({share(ph, name):.0%}) | "
-                 f"{c['us_per_step']:.1f} ({share(pb, name):.0%}) |")
-    L += ["", "CoolProp calls per simulated second (µs per call), HEOS run:", "",
-          "| call | per simulated second | µs per call |", "| --- | --- | --- |"]
-    for k, v in ph["coolprop"]["kinds"].items():
-        if v["per_sim_second"] >= 1:
-            L.append(f"| {k} | {v['per_sim_second']:.0f} | {v['us_per_call']:.2f} |")
-    L += ["", "The same, BICUBIC&HEOS run (`table ...`: calls on the table):", "",
-          "| call | per simulated second | µs per call |", "| --- | --- | --- |"]
-    for k, v in pb["coolprop"]["kinds"].items():
-        if v["per_sim_second"] >= 1:
-            L.append(f"| {k} | {v['per_sim_second']:.0f} | {v['us_per_call']:.2f} |")
+        rows.append([f"{name} ({a['model']})", f"{a['us_per_step']:.1f} ({share(ph, name):.0%})",
+                     f"{c['us_per_step']:.1f} ({share(pb, name):.0%})"])
+    L += table(["actor", "HEOS", "BICUBIC&HEOS"], rows)
+    for p, title in ((ph, "CoolProp calls per simulated second (µs per call), HEOS run:"),
+                     (pb, "The same, BICUBIC&HEOS run (`table ...`: calls on the table):")):
+        L += ["", title, ""]
+        L += table(["call", "per simulated second", "µs per call"],
+                   [[k, f"{v['per_sim_second']:.0f}", f"{v['us_per_call']:.2f}"]
+                    for k, v in p["coolprop"]["kinds"].items() if v["per_sim_second"] >= 1])
     top = ph["cprofile"]["top"][:8]
     L += ["", "Largest own times under cProfile, HEOS run (CoolProp's time shows as the own time of "
-          "the property-layer function calling it):", "",
-          "| function | own [s] | calls |", "| --- | --- | --- |"]
-    for r in top:
-        L.append(f"| `{r['function']}` | {r['own_s']:.3f} | {r['calls']} |")
+          "the property-layer function calling it):", ""]
+    L += table(["function", "own [s]", "calls"], [[f"`{r['function']}`", f"{r['own_s']:.3f}", r["calls"]] for r in top])
     rec_h, rec_b = ph["per_actor"]["actors"]["recuperator"], pb["per_actor"]["actors"]["recuperator"]
     L += ["", "## What was done, and what is left", "",
           "- **Property layer** (`cryocosim.fmus.gas`): no `PropsSI` in a stepping loop; one HEOS "

@@ -4,9 +4,10 @@ Usage: python docs/scripts/bench_engine_overhead.py  -> prints a Markdown table 
 """
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from pages import ROOT, row, table
+
+sys.path.insert(0, str(ROOT / "tests"))
 
 from cryocosim import System  # noqa: E402
 
@@ -25,9 +26,8 @@ def chain(n_actors: int, steps: int, ordering: str) -> float:
 
 
 if __name__ == "__main__":
-    print("| actors | steps each | ordering | µs per actor step |")
-    print("| --- | --- | --- | --- |")
+    print("\n".join(table(["actors", "steps each", "ordering", "µs per actor step"], [])))
     for n in (2, 10):
         for ordering in ("jacobi", "gauss-seidel"):
             us = min(chain(n, 20000, ordering) for _ in range(3))
-            print(f"| {n} | 20000 | {ordering} | {us:.2f} |")
+            print(row([n, 20000, ordering, f"{us:.2f}"]))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 from cryocosim.fmus.conductivity import (GRADES, NIST_COPPER, NOTE_TABLE4, NOTE_TABLE4_INTERVALS,
                                          conductor, copper_line_excess, note_integral,
@@ -24,8 +23,8 @@ from cryocosim.fmus.dewar_heat import (GASES, NOTE_K, NOTE_SIGMA, SIGMA, TORR, C
                                        cavity_emissivity, emissivity_cylinders, emissivity_plates,
                                        eq16_coefficient, floating_shields,
                                        free_molecular_coefficient, gas_conduction, mean_free_path)
+from pages import ROOT, table
 
-ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs/dewar_validation.md"
 CM, CM2 = 1e-2, 1e-4
 MW = 1e3          # W -> mW
@@ -45,13 +44,6 @@ def num(x: float) -> str:
         return f"{x:.0f}"
     digits = max(0, 2 - int(math.floor(math.log10(abs(x)))))
     return f"{x:.{digits}f}"
-
-
-def table(header: list[str], rows: list[list], align: str | None = None) -> list[str]:
-    out = ["| " + " | ".join(header) + " |",
-           "| " + " | ".join(align or ["---"] * len(header)) + " |"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return out
 
 
 # ================================================================================================

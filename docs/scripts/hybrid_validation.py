@@ -17,7 +17,6 @@ import sys
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import matplotlib
 
@@ -29,8 +28,8 @@ from scipy.optimize import brentq, minimize  # noqa: E402
 
 from cryocosim.fmus.hybrid import (CyclicSteadyStateError, HybridSI,  # noqa: E402
                                    cyclic_steady_state, schmidt_limit, stable_steps)
+from pages import ROOT, fmt, save_figure, table  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs/hybrid_validation.md"
 FIG = ROOT / "docs/figures"
 WORKERS = 2
@@ -61,12 +60,6 @@ FIG12_K = tuple(float(x) for x in np.logspace(math.log10(0.05), math.log10(500.0
 FIG12_A = tuple(float(x) for x in np.linspace(0.2, 1.6, 15))
 TIMING_RUNS = 10
 KAPPA_MIN = 0.01     # lower bound of the optimiser's search in kappa
-
-
-def fmt(x: float, p: int = 3) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:.{p}g}"
 
 
 def la_str(la: float) -> str:
@@ -362,9 +355,7 @@ def main() -> None:
         ax.set_title(title, fontsize=8, wrap=True)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(FIG / name, dpi=110)
-        plt.close(fig)
+        save_figure(fig, FIG / name)
 
     pressure_plot(w5, "hybrid_fig5.png", "Fig. 5: R_cv,f = 0.2 (R_cv,f A_t = 0.05), λ = 1.25 (λ/A_t = 5),\n"
                   "β = 3, κ = 2, S = 0.5, α = 1, χ = 3, A_t = 0.25; 400 steps", s5)
@@ -390,9 +381,7 @@ def main() -> None:
     axs[1].set_title("turbine power over a cycle at λ/A_t = 1", fontsize=9)
     axs[1].grid(alpha=0.3)
     axs[1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(FIG / "hybrid_fig8.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "hybrid_fig8.png")
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for la in FIG10_LA:
@@ -404,9 +393,7 @@ def main() -> None:
     ax.set_title("Fig. 10", fontsize=9)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(FIG / "hybrid_fig10.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "hybrid_fig10.png")
 
     G11 = np.array([[(res_grid[(k, a, 5.0)] or {}).get("metric", np.nan) for a in FIG11_A] for k in FIG11_K])
     fig, ax = plt.subplots(figsize=(7, 4.6))
@@ -418,9 +405,7 @@ def main() -> None:
     ax.set_ylabel("phase angle α [rad]")
     ax.set_title("Fig. 11: Q_L/(Q_rg + Q_rec) at Q_E/Q_L = 5, λ/A_t = 5, R_cv,f A_t = 0.02", fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(FIG / "hybrid_fig11.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "hybrid_fig11.png")
 
     rhos = np.array(FIG12_RHO)
 
@@ -449,9 +434,7 @@ def main() -> None:
     axs[1].grid(alpha=0.3, which="both")
     axs[1].legend(fontsize=8)
     fig.suptitle("Fig. 12: λ/A_t = 5, R_cv,f A_t = 0.02, β = 3, S = 0.5, γ = 5/3, χ = 3", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(FIG / "hybrid_fig12.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "hybrid_fig12.png")
 
     fig, axs = plt.subplots(1, 2, figsize=(11, 4.2))
     ns = sorted({r[2] for r in sch})
@@ -472,9 +455,7 @@ def main() -> None:
     axs[1].set_ylabel("max |M/M_charge − 1|")
     axs[1].legend(fontsize=7)
     axs[1].grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    fig.savefig(FIG / "hybrid_verification.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "hybrid_verification.png")
 
     # ---- numbers for the prose
     failed_solve = sorted(k for k, v in res_solve.items() if "failed" in v)
@@ -591,10 +572,9 @@ def main() -> None:
         f"{', '.join(str(n) for n in SCHMIDT_N)}). A stage that swings harder (larger δ) needs more steps for "
         f"the same 0.1 % (second set).")
     add("")
-    add("| stage | δ | steps | W_C error | Q_E error | max wave error |")
-    add("| --- | --- | --- | --- | --- | --- |")
-    for label, delta, n, ew, eq, ep in sch:
-        add(f"| {label} | {delta:.3f} | {n} | {ew:+.2e} | {eq:+.2e} | {ep:.2e} |")
+    P += table(["stage", "δ", "steps", "W_C error", "Q_E error", "max wave error"],
+               [[label, f"{delta:.3f}", n, f"{ew:+.2e}", f"{eq:+.2e}", f"{ep:.2e}"]
+                for label, delta, n, ew, eq, ep in sch])
     add("")
     add(f"**Mass conservation** (Fig. 5 set). The total gas M = Π D(φ)/2 + β λ (Π_B,HP + Π_B,LP) is compared "
         f"with the charge gas; the error is the largest relative departure over the cycle. Paper: below "
@@ -603,24 +583,24 @@ def main() -> None:
         f"solution's cycle. RK4 on eq. 30-32 (pressure form) does not conserve M exactly. The last column is "
         f"the second-law residual relative to W_C, for the shooting solution.")
     add("")
-    add("| steps | march: mass error | march: cycles | shooting: mass error | shooting: drift per cycle | second-law residual / W_C |")
-    add("| --- | --- | --- | --- | --- | --- |")
-    for row in mass:
-        add(f"| {row[0]} | {fmt(row[1])} | {row[2]} | {fmt(row[5])} | {fmt(row[7])} | {fmt(row[8])} |")
+    P += table(["steps", "march: mass error", "march: cycles", "shooting: mass error", "shooting: drift per cycle",
+                "second-law residual / W_C"],
+               [[row[0], fmt(row[1]), row[2], fmt(row[5]), fmt(row[7]), fmt(row[8])] for row in mass])
     add("")
     add("**Shooting against the paper's march.** Both meet the 1e-4 criterion. The criterion bounds the change "
         "per cycle, not the distance to the cyclic steady state, so the march can stop far from the periodic "
         "orbit when a mode decays slowly (large buffers, large valve resistance):")
     add("")
-    add("| case | shooting: cycles | time | march: cycles | time | max pressure difference at φ = 0 | Q_L (shooting) | Q_L (march) | W_C (shooting) | W_C (march) |")
-    add("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = []
     for label, s, ts, m, tm in mvs:
         if "failed" in m:
-            add(f"| {label} | {s['cycles']} | {ts * 1e3:.0f} ms | failed: {m['failed']} | | | | | | |")
+            rows.append([label, s["cycles"], f"{ts * 1e3:.0f} ms", f"failed: {m['failed']}"] + [None] * 6)
             continue
         dd = max(abs(a - b) for a, b in zip(s["state0"], m["state0"]))
-        add(f"| {label} | {s['cycles']} | {ts * 1e3:.0f} ms | {m['cycles']} | {tm * 1e3:.0f} ms | {dd:.1e} | "
-            f"{s['Q_L']:.5g} | {m['Q_L']:.5g} | {s['W_C']:.5g} | {m['W_C']:.5g} |")
+        rows.append([label, s["cycles"], f"{ts * 1e3:.0f} ms", m["cycles"], f"{tm * 1e3:.0f} ms", f"{dd:.1e}",
+                     f"{s['Q_L']:.5g}", f"{m['Q_L']:.5g}", f"{s['W_C']:.5g}", f"{m['W_C']:.5g}"])
+    P += table(["case", "shooting: cycles", "time", "march: cycles", "time", "max pressure difference at φ = 0",
+                "Q_L (shooting)", "Q_L (march)", "W_C (shooting)", "W_C (march)"], rows)
     shut_row = mvs[-1]
     add("")
     add(f"In the last row the march stops after {shut_row[3].get('cycles')} cycle(s) with W_C = "
@@ -677,10 +657,10 @@ def main() -> None:
         f"(from the R_cv,f A_t = {lw6[0]:g} row): this is the paper's limit set by the refrigeration heat "
         f"exchanger alone. Approach to the limit R_cv,f A_t → 0 (λ = ∞, automatic step count):")
     add("")
-    add("| R_cv,f A_t | steps | η_Carnot | Q_L | overshoot above Π_B,HP | undershoot below Π_B,LP | lost work, valves | lost work, load HX |")
-    add("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for ra, eta, ql, ov, un, n, lwv, lwx, _ in limit6:
-        add(f"| {ra:g} | {n} | {eta:.5f} | {ql:.5f} | {ov:.2e} | {un:.2e} | {lwv:.2e} | {lwx:.4f} |")
+    P += table(["R_cv,f A_t", "steps", "η_Carnot", "Q_L", "overshoot above Π_B,HP", "undershoot below Π_B,LP",
+                "lost work, valves", "lost work, load HX"],
+               [[f"{ra:g}", n, f"{eta:.5f}", f"{ql:.5f}", f"{ov:.2e}", f"{un:.2e}", f"{lwv:.2e}", f"{lwx:.4f}"]
+                for ra, eta, ql, ov, un, n, lwv, lwx, _ in limit6])
     add("")
     add("**The stiff case: convergence with the step count.** The valve relaxation rate is about "
         "(β/π)/(R_cv,f D(φ)). For small R_cv,f A_t, RK4 at the paper's 100 steps per cycle falls outside "
@@ -690,13 +670,10 @@ def main() -> None:
     for conv in (conv6, conv7):
         add(f"*{conv['label']}*: RK4 stability needs ≥ {conv['rk4_limit']} steps; automatic count {conv['auto']}.")
         add("")
-        add("| steps | η_Carnot | Q_L | Q_E | Π_max | Π_min | second-law residual / W_C |")
-        add("| --- | --- | --- | --- | --- | --- | --- |")
-        for n, eta, ql, qe, pmax, pmin, res, err in conv["rows"]:
-            if err:
-                add(f"| {n} | failed ({err}: unstable) | | | | | |")
-            else:
-                add(f"| {n} | {eta:.6f} | {ql:.6f} | {qe:.6f} | {pmax:.5f} | {pmin:.5f} | {res:.1e} |")
+        P += table(["steps", "η_Carnot", "Q_L", "Q_E", "Π_max", "Π_min", "second-law residual / W_C"],
+                   [[n, f"failed ({err}: unstable)"] + [None] * 5 if err else
+                    [n, f"{eta:.6f}", f"{ql:.6f}", f"{qe:.6f}", f"{pmax:.5f}", f"{pmin:.5f}", f"{res:.1e}"]
+                    for n, eta, ql, qe, pmax, pmin, res, err in conv["rows"]])
         add("")
     add("![Fig. 7](figures/hybrid_fig7.png)")
     add("")
@@ -726,10 +703,8 @@ def main() -> None:
         "list the figure's R_cv,f A_t values; ours are in the table. Ordinate: (max − min)/mean of Ẇ_t; "
         "automatic step count.")
     add("")
-    add("| λ/A_t | " + " | ".join(f"R_cv,f A_t = {ra:g}" for ra in FIG8_RA) + " |")
-    add("| --- |" + " --- |" * len(FIG8_RA))
-    for la in FIG8_LA:
-        add(f"| {la:g} | " + " | ".join(fmt(f8(ra, la)) for ra in FIG8_RA) + " |")
+    P += table(["λ/A_t"] + [f"R_cv,f A_t = {ra:g}" for ra in FIG8_RA],
+               [[f"{la:g}"] + [fmt(f8(ra, la)) for ra in FIG8_RA] for la in FIG8_LA])
     add("")
     pk = {ra: peaks(r) for ra, r in spurts.items()}
     ra_hi = max(spurts)
@@ -772,10 +747,8 @@ def main() -> None:
         f"Resolution: {len(FIG10_RA)} log-spaced values of R_cv,f A_t ({FIG10_RA[0]:g}-{FIG10_RA[-1]:g}) per "
         f"column.")
     add("")
-    add("| R_cv,f A_t | " + " | ".join(f"λ/A_t = {la_str(la)}" for la in FIG10_LA) + " |")
-    add("| --- |" + " --- |" * len(FIG10_LA))
-    for ra in FIG10_RA:
-        add(f"| {ra:g} | " + " | ".join(fmt(f10(ra, la), 4) for la in FIG10_LA) + " |")
+    P += table(["R_cv,f A_t"] + [f"λ/A_t = {la_str(la)}" for la in FIG10_LA],
+               [[f"{ra:g}"] + [fmt(f10(ra, la), 4) for la in FIG10_LA] for ra in FIG10_RA])
     add("")
     add(f"Paper: (i) at very low R_cv,f the valves cost nothing, and η_Carnot tends to a value set only by the "
         f"load exchanger; (ii) at very high R_cv,f η_Carnot tends to 1, because no gas passes the valves; "
@@ -838,8 +811,7 @@ def main() -> None:
     add("")
     add("![Fig. 12](figures/hybrid_fig12.png)")
     add("")
-    add("| Q_E/Q_L | global optimum κ | α [rad] | Q_L/(Q_rg+Q_rec) | A_t | η_Carnot | large-κ branch: κ, α, metric | small-κ branch: κ, α, metric |")
-    add("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = []
     for rho in FIG12_RHO:
         o = opt[rho]
         cells = []
@@ -848,7 +820,10 @@ def main() -> None:
             cells.append("–" if b is None else f"{b['kappa']:.3g}{' (bound)' if b['at_bound'] else ''}, "
                                                 f"{b['alpha']:.3f}, {b['metric']:.5f}")
         kap = f"{o['kappa']:.3g}" + (" (bound)" if o["at_bound"] else "")
-        add(f"| {rho:g} | {kap} | {o['alpha']:.3f} | {o['metric']:.5f} | {o['A_t']:.4g} | {o['eta']:.3f} | {cells[0]} | {cells[1]} |")
+        rows.append([f"{rho:g}", kap, f"{o['alpha']:.3f}", f"{o['metric']:.5f}", f"{o['A_t']:.4g}", f"{o['eta']:.3f}",
+                     *cells])
+    P += table(["Q_E/Q_L", "global optimum κ", "α [rad]", "Q_L/(Q_rg+Q_rec)", "A_t", "η_Carnot",
+                "large-κ branch: κ, α, metric", "small-κ branch: κ, α, metric"], rows)
     add("")
     rho_hi = FIG12_RHO[-1]
     k_big = [opt[r]["kappa"] for r in big_branch]

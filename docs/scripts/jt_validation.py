@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import platform
 import time
-from pathlib import Path
 
 import matplotlib
 
@@ -26,8 +25,8 @@ from cryocosim.fmus import gm_cryostat as gm  # noqa: E402
 from cryocosim.fmus import jt_physics as jt  # noqa: E402
 from cryocosim.fmus.gm_cryostat import GMCryostat  # noqa: E402
 from cryocosim.fmus.jt_stage import JTStage  # noqa: E402
+from pages import ROOT, save_figure, table  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs/jt_validation.md"
 FIG = ROOT / "docs/figures"
 ATM = jt.ATM
@@ -79,7 +78,7 @@ def main() -> None:
                 T_o, H_o = 4.2, MDOT * (h5_42 + off)       # the note sets point 5 at 4.2 K
             cells += [f"{Tn:g}", f(T_o), f"{Hn:g}", f(H_o), f"{H_o - Hn:+.2f}"]
         cells += [f(pinch2.T[i]), f(pinch2.H(i, off))]
-        rows.append(f"| {i} | " + " | ".join(cells) + " |")
+        rows.append([i] + cells)
 
     # -- capacities (eq. 37, 50) --------------------------------------------------------------------
     e1 = L.solve(MDOT, E3=1.0, definition="note", approximation=1)
@@ -121,9 +120,7 @@ def main() -> None:
     ax.set_title("J-T valve flow, isentropic nozzle in CoolProp helium (note Fig. 12)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(FIG / "jt_fig12_mass_flow.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, FIG / "jt_fig12_mass_flow.png", dpi=120)
 
     # -- Fig. 13 and the start-up capacity -----------------------------------------------------------
     TL = np.concatenate(([sat.T], np.geomspace(sat.T + 0.01, 20.0, 120)))
@@ -140,9 +137,7 @@ def main() -> None:
     ax.set_title("J-T capacity, valve sized for 0.32 g/s at 4.2 K (note Fig. 13, eq. 50)")
     ax.legend(fontsize=8, ncol=2)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(FIG / "jt_fig13_capacity.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, FIG / "jt_fig13_capacity.png", dpi=120)
     h4, h8 = hp.h(15.0), lp.h(15.0)
     ratio87 = {T: jt.capacity_eq50(1.0, h4, lp.h(T), h8, 0.96) / jt.capacity_eq50(1.0, h4, h8, h8, 0.96)
                for T in (sat.T, 5.0)}
@@ -164,9 +159,8 @@ def main() -> None:
         qn, mn, T5n = Lp.capacity(Lp.sat.T, A32, E3=0.96, definition="note")
         D_sat = Lp.sat.h_vapour - Lp.hp.h(Lp.sat.T)
         ex_cap[pa] = (qp, qn)
-        ex_rows.append(f"| {pa:g} | {Lp.sat.T:.3f} | {Lp.sat.latent_heat / 1e3:.2f} | {D_sat / 1e3:.2f} | "
-                       f"{mp * 1e3:.3f} | {T5p:.2f} | {qp:.2f} | "
-                       + ("infeasible" if math.isnan(qn) else f"{qn:.2f}") + " |")
+        ex_rows.append([f"{pa:g}", f"{Lp.sat.T:.3f}", f"{Lp.sat.latent_heat / 1e3:.2f}", f"{D_sat / 1e3:.2f}",
+                        f"{mp * 1e3:.3f}", f"{T5p:.2f}", f"{qp:.2f}", "infeasible" if math.isnan(qn) else f"{qn:.2f}"])
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
     pp = np.linspace(0.1, 2.2, 43)
     cp_ = [jt.jt_loop_model(20 * ATM, p * ATM).capacity(jt.saturation_temperature(p * ATM), A32, E3=0.96)[0]
@@ -180,9 +174,7 @@ def main() -> None:
     ax.set_title("4 K station vs exhaust pressure (valve for 0.32 g/s)")
     ax.grid(alpha=0.3)
     fig.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0.12, 0.15))
-    fig.tight_layout()
-    fig.savefig(FIG / "jt_exhaust_pressure.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, FIG / "jt_exhaust_pressure.png", dpi=120)
 
     # -- the GM cryostat -------------------------------------------------------------------------------
     V1, V2 = gm.calibrate()
@@ -213,10 +205,8 @@ def main() -> None:
     axs[1].set_xlabel("T1 [K]")
     axs[1].legend(fontsize=7)
     axs[1].grid(alpha=0.3)
-    fig.suptitle("Two-stage GM cryostat model (calibrated at 77 K / 15 K on the note's figures)")
-    fig.tight_layout()
-    fig.savefig(FIG / "jt_gm_load_map.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, FIG / "jt_gm_load_map.png",
+                "Two-stage GM cryostat model (calibrated at 77 K / 15 K on the note's figures)", dpi=120)
 
     # operating point: the GM stations carrying the J-T loop (pinch, E = 0.96, cold 4 K station)
     # plus the dewar's 77 K load of Table 8 (1.405 W); 4 K station holding liquid
@@ -270,10 +260,8 @@ def main() -> None:
     axs[2].legend(fontsize=8)
     for ax in axs:
         ax.grid(alpha=0.3)
-    fig.suptitle(f"JTStage: start at 15 K, fill, {OVERLOAD:g} W overload, {RECOVERY:g} W (stations 77 / 15 K)")
-    fig.tight_layout()
-    fig.savefig(FIG / "jt_actor_run.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, FIG / "jt_actor_run.png",
+                f"JTStage: start at 15 K, fill, {OVERLOAD:g} W overload, {RECOVERY:g} W (stations 77 / 15 K)", dpi=120)
 
     # -- cost per step -----------------------------------------------------------------------------------
     def bench(label, n=3000, vary=True, **kw):
@@ -348,10 +336,10 @@ def main() -> None:
       "inlets. H in W at 0.32 g/s; Δ = ours − note. The last two columns are the second "
       "approximation with the *pinch* definition (the actor's default; see below).")
     w("")
-    w("| pt | T note | T ours | H note | H ours | Δ | T note | T ours | H note | H ours | Δ | T pinch | H pinch |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    w("|   | *first* | | | | | *second* | | | | | *second* | |")
-    md.extend(rows)
+    md += table(["pt", "T note", "T ours", "H note", "H ours", "Δ", "T note", "T ours", "H note", "H ours", "Δ",
+                 "T pinch", "H pinch"],
+                [[" ", "*first*", None, None, None, None, "*second*", None, None, None, None, "*second*", None]]
+                + rows, tight=True)
     w("")
     w(f"Points 5 and 6 of the first approximation are the note's set value (4.2 K at 20 atm), where "
       f"CoolProp gives H = {MDOT * (h5_42 + off):.2f} W against the note's 6.99 W: the dense fluid at "
@@ -380,12 +368,11 @@ def main() -> None:
     w("")
     w("## Loop capacity: 4.44 W (E3 = 1) and 3.65 W (E3 = 0.96), eq. 37")
     w("")
-    w(f"| | note | ours, note's definition | ours, pinch definition |")
-    w("|---|---|---|---|")
-    w(f"| E3 = 1: H8 − H4 | 4.44 W | {e1.capacity:.3f} W | {cap_pinch[1.0].capacity:.3f} W |")
-    w(f"| eq. 37 loss (1 − E3)(H8 − H7), E3 = 0.96 | 0.79 W | {loss37:.3f} W | — |")
-    w(f"| E3 = 0.96 | 3.65 W | {cap_note[0.96]:.3f} W | {cap_pinch[0.96].capacity:.3f} W |")
-    w(f"| E3 = 0.92 | — | {cap_note[0.92]:.3f} W | {cap_pinch[0.92].capacity:.3f} W |")
+    md += table([None, "note", "ours, note's definition", "ours, pinch definition"],
+                [["E3 = 1: H8 − H4", "4.44 W", f"{e1.capacity:.3f} W", f"{cap_pinch[1.0].capacity:.3f} W"],
+                 ["eq. 37 loss (1 − E3)(H8 − H7), E3 = 0.96", "0.79 W", f"{loss37:.3f} W", "—"],
+                 ["E3 = 0.96", "3.65 W", f"{cap_note[0.96]:.3f} W", f"{cap_pinch[0.96].capacity:.3f} W"],
+                 ["E3 = 0.92", "—", f"{cap_note[0.92]:.3f} W", f"{cap_pinch[0.92].capacity:.3f} W"]], tight=True)
     w("")
     w(f"The loss term of eq. 37 agrees ({loss37:.3f} against 0.79 W). The gap is in H8 − H4, the "
       f"isothermal enthalpy difference between 1 and 20 atm at 15 K: CoolProp "
@@ -466,12 +453,12 @@ def main() -> None:
     w("")
     q25, m25, c25 = start[0.25]
     q32, m32, c32 = start[0.32]
-    w("| machine (note) | start-up at 15 K, note | ours | ṁ at 15 K | cold capacity at 4.22 K, note | ours pinch | ours note-def |")
-    w("|---|---|---|---|---|---|---|")
-    w(f"| 0.25 g/s, E3 = 0.96 | 1.6 W | {q25:.2f} W | {m25 * 1e3:.3f} g/s | 3.0 W | "
-      f"{c25['pinch'][0]:.2f} W | {c25['note'][0]:.2f} W |")
-    w(f"| 0.32 g/s, E3 = 0.92 | 1.8 W | {q32:.2f} W | {m32 * 1e3:.3f} g/s | 3.2 W | "
-      f"{c32['pinch'][0]:.2f} W | {c32['note'][0]:.2f} W |")
+    md += table(["machine (note)", "start-up at 15 K, note", "ours", "ṁ at 15 K", "cold capacity at 4.22 K, note",
+                 "ours pinch", "ours note-def"],
+                [["0.25 g/s, E3 = 0.96", "1.6 W", f"{q25:.2f} W", f"{m25 * 1e3:.3f} g/s", "3.0 W",
+                  f"{c25['pinch'][0]:.2f} W", f"{c25['note'][0]:.2f} W"],
+                 ["0.32 g/s, E3 = 0.92", "1.8 W", f"{q32:.2f} W", f"{m32 * 1e3:.3f} g/s", "3.2 W",
+                  f"{c32['pinch'][0]:.2f} W", f"{c32['note'][0]:.2f} W"]], tight=True)
     w("")
     w(f"At 15 K, X3 carries nothing and E3 drops out: start-up capacity = ṁ(15 K)·(h(1 atm, 15 K) − "
       f"h(20 atm, 15 K)). For the 0.32 g/s machine ours is {q32:.2f} W against the note's 1.8 W "
@@ -497,9 +484,8 @@ def main() -> None:
       "h(20 atm, T_sat), the most the stream can take up per kilogram when X3 cools the supply to "
       "the station temperature.")
     w("")
-    w("| p_exhaust [atm] | T_sat [K] | h_fg [J/g] | D [J/g] | ṁ [g/s] | T5 [K] | capacity, pinch [W] | capacity, note-def [W] |")
-    w("|---|---|---|---|---|---|---|---|")
-    md.extend(ex_rows)
+    md += table(["p_exhaust [atm]", "T_sat [K]", "h_fg [J/g]", "D [J/g]", "ṁ [g/s]", "T5 [K]", "capacity, pinch [W]",
+                 "capacity, note-def [W]"], ex_rows, tight=True)
     w("")
     w(f"The note: \"the boiling point of helium varies from about 2.5 K at 0.1 atmospheres ... to "
       f"5.2 K at 2.2 atmospheres\" — CoolProp {jt.saturation_temperature(0.1 * ATM):.3f} K and "
@@ -524,14 +510,15 @@ def main() -> None:
       "1 − ε = (1 − ε_warm)(1 + (T_r/T)³); the first regenerator passes both stages' gas. Ideal "
       "helium; no void-volume or conduction losses (the note names them, without numbers).")
     w("")
-    w("| used for calibration (from the note) | value |")
-    w("|---|---|")
-    w("| Δp = p − p0 (its worked example of Q = (p − p0)V) | 200 psi |")
-    w("| ε_warm (\"98 % or higher are fairly easily achieved\") | 0.98 |")
-    w("| T_r: ineffectiveness doubled at the \"useful limit ... about 15 K\" | 15 K |")
-    w("| Q2(77 K, 15 K): \"9.9 W which is roughly the capacity of the CTI 1020\" | 9.9 W |")
-    w("| Q1(77 K, 15 K): J-T first-approximation 77 K load 15.4 W + dewar 77 K load 1.405 W (Table 8) | 16.805 W |")
-    w("| assumed, not from the note: supply 20 atm (as the J-T), 1.2 Hz (only f·V matters), exponent 3 | |")
+    md += table(["used for calibration (from the note)", "value"],
+                [["Δp = p − p0 (its worked example of Q = (p − p0)V)", "200 psi"],
+                 ["ε_warm (\"98 % or higher are fairly easily achieved\")", "0.98"],
+                 ["T_r: ineffectiveness doubled at the \"useful limit ... about 15 K\"", "15 K"],
+                 ["Q2(77 K, 15 K): \"9.9 W which is roughly the capacity of the CTI 1020\"", "9.9 W"],
+                 ["Q1(77 K, 15 K): J-T first-approximation 77 K load 15.4 W + dewar 77 K load 1.405 W (Table 8)",
+                  "16.805 W"],
+                 ["assumed, not from the note: supply 20 atm (as the J-T), 1.2 Hz (only f·V matters), exponent 3",
+                  None]], tight=True)
     w("")
     w(f"Calibrated: f·V1 = {fV1:.2f} cm³/s, f·V2 = {fV2:.2f} cm³/s (V1 = {V1 * 1e6:.2f} cm³, "
       f"V2 = {V2 * 1e6:.2f} cm³ at 1.2 Hz). At the calibration point the first stage's ideal "
@@ -579,10 +566,7 @@ def main() -> None:
     w("Cost per step (inputs changed every step, so no result is reused; "
       f"{platform.python_implementation()} {platform.python_version()}, shared 2-core machine):")
     w("")
-    w("| case | µs per step |")
-    w("|---|---|")
-    for lab, us in timings:
-        w(f"| {lab} | {us:.1f} |")
+    md += table(["case", "µs per step"], [[lab, f"{us:.1f}"] for lab, us in timings], tight=True)
     w("")
     w("No CoolProp call happens in a step: the isobars (h(T) on the supply and exhaust isobars, "
       "400 nodes, cubic Hermite with the exact cp) and the valve's flow table are built at set-up "

@@ -31,7 +31,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from pages import ROOT, table
+
 SCENARIO = ROOT / "scenarios/screw_brayton_cooldown.toml"
 
 
@@ -207,26 +208,24 @@ def report(res: dict) -> str:
     lines = [f"## {pa['backend']}: {stop:g} s simulated, {pa['actor_steps']} actor steps", "",
              f"wall time {pa['wall']:.2f} s (stepping loop {pa['loop']:.2f} s): "
              f"{pa['loop'] / pa['actor_steps'] * 1e6:.1f} µs per actor step; models' do_step "
-             f"{pa['models_seconds']:.2f} s ({pa['models_seconds'] / pa['loop']:.0%} of the loop)", "",
-             "| actor | model | steps | µs per step | share of the loop |", "| --- | --- | --- | --- | --- |"]
-    for name, a in sorted(pa["actors"].items(), key=lambda kv: -kv[1]["seconds"]):
-        lines.append(f"| {name} | {a['model']} | {a['steps']} | {a['us_per_step']:.1f} | "
-                     f"{a['seconds'] / pa['loop']:.1%} |")
+             f"{pa['models_seconds']:.2f} s ({pa['models_seconds'] / pa['loop']:.0%} of the loop)", ""]
     rest = pa["loop"] - pa["models_seconds"]
-    lines += [f"| (master, bus, recorder) | | | {rest / pa['actor_steps'] * 1e6:.1f} | {rest / pa['loop']:.1%} |", "",
-              f"CoolProp: {cpc['calls_per_sim_second']:.0f} calls per simulated second, "
+    lines += table(["actor", "model", "steps", "µs per step", "share of the loop"],
+                   [[name, a["model"], a["steps"], f"{a['us_per_step']:.1f}", f"{a['seconds'] / pa['loop']:.1%}"]
+                    for name, a in sorted(pa["actors"].items(), key=lambda kv: -kv[1]["seconds"])]
+                   + [["(master, bus, recorder)", None, None, f"{rest / pa['actor_steps'] * 1e6:.1f}",
+                       f"{rest / pa['loop']:.1%}"]])
+    lines += ["", f"CoolProp: {cpc['calls_per_sim_second']:.0f} calls per simulated second, "
               f"{cpc['seconds_inside']:.2f} s inside CoolProp ({cpc['seconds_inside'] / pa['loop']:.0%} of the "
-              f"uninstrumented loop; timer overhead {cpc['timer_overhead_us'] * 1e3:.0f} ns a call subtracted)", "",
-              "| call | per simulated second | µs per call |", "| --- | --- | --- |"]
-    for k, v in cpc["kinds"].items():
-        lines.append(f"| {k} | {v['per_sim_second']:.0f} | {v['us_per_call']:.2f} |")
-    lines += ["", f"cProfile (own time, {prof['total_own']:.2f} s profiled):", "",
-              "| where | own time [s] | share |", "| --- | --- | --- |"]
-    for g, t in prof["groups"].items():
-        lines.append(f"| {g} | {t:.2f} | {t / prof['total_own']:.0%} |")
-    lines += ["", "| function | own [s] | cumulative [s] | calls |", "| --- | --- | --- | --- |"]
-    for r in prof["top"]:
-        lines.append(f"| `{r['function']}` | {r['own_s']:.3f} | {r['cum_s']:.3f} | {r['calls']} |")
+              f"uninstrumented loop; timer overhead {cpc['timer_overhead_us'] * 1e3:.0f} ns a call subtracted)", ""]
+    lines += table(["call", "per simulated second", "µs per call"],
+                   [[k, f"{v['per_sim_second']:.0f}", f"{v['us_per_call']:.2f}"] for k, v in cpc["kinds"].items()])
+    lines += ["", f"cProfile (own time, {prof['total_own']:.2f} s profiled):", ""]
+    lines += table(["where", "own time [s]", "share"],
+                   [[g, f"{t:.2f}", f"{t / prof['total_own']:.0%}"] for g, t in prof["groups"].items()])
+    lines += [""]
+    lines += table(["function", "own [s]", "cumulative [s]", "calls"],
+                   [[f"`{r['function']}`", f"{r['own_s']:.3f}", f"{r['cum_s']:.3f}", r["calls"]] for r in prof["top"]])
     return "\n".join(lines)
 
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import math
 import platform
-import statistics
 import sys
 import time
-from pathlib import Path
 
 import CoolProp.CoolProp as CP
 import numpy as np
 
 from cryocosim.fmus import recuperator as rec
 from cryocosim.fmus.recuperator import Recuperator
+from pages import ROOT, fmt, min_median, table
 
-OUT = Path(__file__).resolve().parents[1] / "recuperator_convergence.md"
+OUT = ROOT / "docs/recuperator_convergence.md"
 
 FLUID, P = "Helium", 1.0e4          # helium at 0.1 bar: an ideal gas to ~1e-5
 T_HOT, T_COLD = 300.0, 180.0        # inlet temperatures [K]
@@ -97,7 +96,7 @@ def us_per_step(ntu: float, cr: float, n: int) -> tuple[float, float]:
         for k in range(TIMING_STEPS):
             r.do_step(k * TIMING_H, TIMING_H)
         runs.append((time.perf_counter() - t0) / TIMING_STEPS * 1e6)
-    return min(runs), statistics.median(runs)
+    return min_median(runs)
 
 
 def galerkin_shares(kinds, Ch, Nh, eh, ph, Cc, Nc, ec, pc):
@@ -139,10 +138,6 @@ def crossover() -> float:
         f = 0.5 * N - 1.0 + math.exp(-N)
         N -= f / (0.5 - math.exp(-N))
     return N
-
-
-def fmt(x: float) -> str:
-    return f"{x:.3g}"
 
 
 def main() -> None:
@@ -206,12 +201,13 @@ def main() -> None:
         "",
     ]
     for cr, ntu in CASES:
-        out += [f"## C_r = {fmt(cr)}, NTU = {fmt(ntu)}", "",
-                "| segments | eps (model) | eps (analytic) | relative error | µs/step min | µs/step median |",
-                "| --- | --- | --- | --- | --- | --- |"]
+        cells = []
         for n in CELLS:
             eps, exact, err, t_min, t_med = rows[(cr, ntu, n)]
-            out.append(f"| {n} | {eps:.7f} | {exact:.7f} | {err:+.2e} | {t_min:.1f} | {t_med:.1f} |")
+            cells.append([n, f"{eps:.7f}", f"{exact:.7f}", f"{err:+.2e}", f"{t_min:.1f}", f"{t_med:.1f}"])
+        out += [f"## C_r = {fmt(cr)}, NTU = {fmt(ntu)}", ""]
+        out += table(["segments", "eps (model)", "eps (analytic)", "relative error", "µs/step min", "µs/step median"],
+                     cells)
         out.append("")
     out += [
         "## The scheme, and why not linear-element heat sharing",

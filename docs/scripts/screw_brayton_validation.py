@@ -29,6 +29,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from screw_brayton_common import ATM, DESIGN, OURS, PATENT, POINTS, ROOT, patent_refrigeration_per_kg, run, steady_state  # noqa: E402
+from pages import save_figure, table  # noqa: E402
 
 from cryocosim import events_of, scenario  # noqa: E402
 from cryocosim.plot import plot_result  # noqa: E402
@@ -259,9 +260,8 @@ def write_page(results, wall, cached=0, n_jobs=0):
             d = "" if T_pat is None else f"{T - T_pat:+.1f}"
             if T_pat is not None and abs(T - T_pat) >= worst.get(name, 0.0):
                 worst[name], worst_point[name] = abs(T - T_pat), k
-            cells.append(f"{p / ATM:.3f} | {T:.1f} | {d}")
-        rows.append(f"| {k} | {label} | {p_pat / ATM:.2f} | {'—' if T_pat is None else f'{T_pat:.0f}'} | "
-                    + " | ".join(cells) + " |")
+            cells += [f"{p / ATM:.3f}", f"{T:.1f}", d]
+        rows.append([k, label, f"{p_pat / ATM:.2f}", "—" if T_pat is None else f"{T_pat:.0f}", *cells])
 
     def summary(r):
         cop = r["load_hx.heat_load"] / r["motor.power"]
@@ -282,7 +282,7 @@ def write_page(results, wall, cached=0, n_jobs=0):
                 ("COP = refrigeration / electrical input [-]", cop),
                 ("fraction of Carnot COP [-]", carnot)]
 
-    srows = [f"| {a} | {b:.4g} | {c:.4g} |" for (a, b), (_, c) in zip(summary(des), summary(pat))]
+    srows = [[a, f"{b:.4g}", f"{c:.4g}"] for (a, b), (_, c) in zip(summary(des), summary(pat))]
     prow = parameter_rows()
 
     # capacity curves
@@ -295,9 +295,9 @@ def write_page(results, wall, cached=0, n_jobs=0):
         ax.plot(Ts, Q, marker, label=f"{label} set (cryocosim, steady state)")
     for T in T_CURVE:
         a, b = cap[("design", T)], cap[("patent-calibrated", T)]
-        cap_rows.append(f"| {T:.0f} | {a['load_hx.heat_load']:.1f} | {a['expander.T_out']:.1f} | "
-                        f"{1e3 * a['expander.mdot']:.2f} | {b['load_hx.heat_load']:.1f} | {b['expander.T_out']:.1f} | "
-                        f"{1e3 * b['expander.mdot']:.2f} |")
+        cap_rows.append([f"{T:.0f}", f"{a['load_hx.heat_load']:.1f}", f"{a['expander.T_out']:.1f}",
+                         f"{1e3 * a['expander.mdot']:.2f}", f"{b['load_hx.heat_load']:.1f}", f"{b['expander.T_out']:.1f}",
+                         f"{1e3 * b['expander.mdot']:.2f}"])
     drift = max(abs(v["drift_heat_load_10min"]) for v in cap.values())
     m_pat_flow = pat["expander.mdot"]
     ax.plot([184.0], [q_pat * m_pat_flow], "r*", ms=12,
@@ -307,9 +307,7 @@ def write_page(results, wall, cached=0, n_jobs=0):
     ax.set_title("Screw compressor-expander cryocooler: capacity vs load temperature")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(FIG / "screw_brayton_capacity.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "screw_brayton_capacity.png")
 
     # T-s diagram
     fig, ax = plt.subplots(figsize=(7, 5))
@@ -332,9 +330,7 @@ def write_page(results, wall, cached=0, n_jobs=0):
     ax.set_title("Screw compressor-expander reverse-Brayton cycle, nitrogen")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(FIG / "screw_brayton_ts.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "screw_brayton_ts.png")
 
     import xarray as xr
 
@@ -378,9 +374,7 @@ below and writes this page and its figures.
   that the patent's points imply, found by `docs/scripts/calibrate_patent.py` from steady-state runs
   of the co-simulated system:
 
-| parameter | design set | patent-calibrated set |
-| --- | --- | --- |
-""" + "\n".join(f"| `{a}` | {b} | {c} |" for a, b, c in prow) + f"""
+""" + "\n".join(table(["parameter", "design set", "patent-calibrated set"], [[f"`{a}`", b, c] for a, b, c in prow])) + f"""
 
   What the fitted values encode (they are fits, not machine data: next section): the patent's 1 K
   approaches at both ends of the recuperator (points 1/3 and 4/6) need an effectiveness of
@@ -436,9 +430,8 @@ below and writes this page and its figures.
 
 ## State points
 
-| point | where | patent p [atm] | patent T [K] | design p [atm] | design T [K] | ΔT [K] | calibrated p [atm] | calibrated T [K] | ΔT [K] |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-""" + "\n".join(rows) + f"""
+""" + "\n".join(table(["point", "where", "patent p [atm]", "patent T [K]", "design p [atm]", "design T [K]", "ΔT [K]",
+                        "calibrated p [atm]", "calibrated T [K]", "ΔT [K]"], rows)) + f"""
 
 Each set at the end of its scenario ({des['t_end'] / 3600:.1f} h and {pat['t_end'] / 3600:.1f} h from rest; the
 calibrated set's larger recuperator takes longer to settle: its load moves by {pat['drift_30min']:.2f} K in the
@@ -451,9 +444,7 @@ it would refrigerate far more (next section). The pressures are not set by anyon
 at 0.667 atm, 300 K) and the pressures follow from the balance of the compressor's and the
 expander's mass flows.
 
-| quantity at the end of the run | design set | patent-calibrated set |
-| --- | --- | --- |
-""" + "\n".join(srows) + f"""
+""" + "\n".join(table(["quantity at the end of the run", "design set", "patent-calibrated set"], srows)) + f"""
 
 ![T–s diagram](figures/screw_brayton_ts.png)
 
@@ -465,9 +456,8 @@ any of these runs is {drift:.2f} W. The patent gives one point: {q_pat / 1e3:.2f
 (CoolProp), about {q_pat * m_pat_flow:.0f} W at the calibrated set's {1e3 * m_pat_flow:.1f} g/s, refrigerating near
 180 K.
 
-| load T [K] | design: Q [W] | design: T5 [K] | design: ṁ [g/s] | calibrated: Q [W] | calibrated: T5 [K] | calibrated: ṁ [g/s] |
-| --- | --- | --- | --- | --- | --- | --- |
-""" + "\n".join(cap_rows) + f"""
+""" + "\n".join(table(["load T [K]", "design: Q [W]", "design: T5 [K]", "design: ṁ [g/s]", "calibrated: Q [W]",
+                        "calibrated: T5 [K]", "calibrated: ṁ [g/s]"], cap_rows)) + f"""
 
 ![capacity](figures/screw_brayton_capacity.png)
 
