@@ -47,7 +47,6 @@ import math
 import cProfile
 import ctypes
 import os
-import platform
 import pstats
 import statistics
 import sys
@@ -56,11 +55,10 @@ import time
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "docs/scripts"))
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 # bench_masters imports the engine first: it must be imported before any FMU is instantiated
-from bench_masters import NOT_INSTALLED, Unavailable, cpu_model, measure, stat, version  # noqa: E402
+from bench_masters import Unavailable, measure, stat  # noqa: E402
+from pages import NOT_INSTALLED, ROOT, cores, host, pair, python, table, versions  # noqa: E402
 
 from cryocosim import Causality, System, scenario, ssp  # noqa: E402
 from cryocosim.errors import CryocosimWarning  # noqa: E402
@@ -817,14 +815,8 @@ def fmt(v, digits: int = 0) -> str:
     return "—" if v is None else f"{v:,.{digits}f}"
 
 
-def pair(s, digits: int = 0) -> str:
-    return "—" if s is None else f"{s[0]:,.{digits}f} / {s[1]:,.{digits}f}"
-
-
 def cellx(res: dict, key: str = "us", digits: int = 0) -> str:
-    if res["error"] is not None:
-        return res["error"]
-    return pair(stat(res, key), digits)
+    return res["error"] if res["error"] is not None else pair(stat(res, key), digits, grouped=True)
 
 
 def round_sums(res: dict, names: list[str], key: str = "us"):
@@ -842,7 +834,6 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
     names = list(units)
     nf = len(units)
     nproc = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else nproc
 
     def q(n, key):
         case, field = where(n, key)
@@ -905,12 +896,10 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
 
     L = ["<!-- written by docs/scripts/bench_fmu_masters.py; do not edit: run the script -->",
          "# The screw-Brayton cool-down's FMUs in the engine, in libcosim and in fmpy.simulate_fmu", "",
-         f"Measured by `docs/scripts/bench_fmu_masters.py` on {platform.system()} {platform.machine()} "
-         f"({cpu_model()}), {nproc} cores ({usable} usable by this process), load average "
-         f"{load0[0]:.2f} / {load0[1]:.2f} / {load0[2]:.2f} (1 / 5 / 15 min) when the script started, "
-         f"Python {platform.python_version()}; simpy {version('simpy')}, fmpy {version('fmpy')}, "
-         f"pythonfmu {version('pythonfmu')}, libcosimpy {version('libcosimpy')}, CoolProp "
-         f"{version('CoolProp')}, numpy {version('numpy')}. **A shared machine with other work "
+         f"Measured by `docs/scripts/bench_fmu_masters.py` on {host()}, {cores(label='usable by this process')}, "
+         f"load average {load0[0]:.2f} / {load0[1]:.2f} / {load0[2]:.2f} (1 / 5 / 15 min) when the script started, "
+         f"{python()}; {versions('simpy', 'fmpy', 'pythonfmu', 'libcosimpy', 'CoolProp', 'numpy')}. "
+         "**A shared machine with other work "
          f"running**: every master was measured in this one run of the script ({wall:.0f} s), in "
          f"{args.runs} interleaved rounds (each case once per round) after one untimed warm-up of "
          f"each, and every time is the **minimum / median of the {args.runs} rounds**: the minimum "
@@ -925,8 +914,8 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
          f"step), {b.n * nf:,} actor steps. The scenario is run as it is, from rest: the "
          f"motor's inverter ramps up over the first {b.ramp:g} s; the cost per step hardly "
          "depends on it — the engine's native run costs "
-         f"{pair(ramp_cost)} µs per system step over its first {b.start_window:g} s and "
-         f"{pair(nt)} µs over the whole {b.stop:g} s.", ""]
+         f"{pair(ramp_cost, 0, grouped=True)} µs per system step over its first {b.start_window:g} s and "
+         f"{pair(nt, 0, grouped=True)} µs over the whole {b.stop:g} s.", ""]
 
     # ---- in short
     L += ["## In short", ""]
@@ -1000,26 +989,21 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
           "`wall_time_s`; libcosim: its `step` calls after the first, which includes the "
           "initialisation); *whole run*: the whole call, set-up and initialisation included "
           "(libcosim: loading the SSP, unpacking and instantiating its FMUs), divided by the same "
-          "steps.", "",
-          "| master | loop [µs] | whole run [µs] | ÷ engine native (minimum) | load.T at the end [K] |",
-          "| --- | --- | --- | --- | --- |"]
+          "steps.", ""]
+    rows = []
     for key, label in SYSTEM:
         s = m(key)
-        rel = f"{s[0] / nt[0]:.2f}×" if s and nt else "—"
         x = res[key]["runs"][-1].get("x") if res[key]["runs"] else None
-        L.append(f"| {label} | {cellx(res[key])} | {cellx(res[key], 'whole')} | {rel} | "
-                 f"{'—' if x is None else f'{x:.9f}'} |")
+        rows.append([label, cellx(res[key]), cellx(res[key], "whole"), f"{s[0] / nt[0]:.2f}×" if s and nt else "—",
+                     "—" if x is None else f"{x:.9f}"])
+    L += table(["master", "loop [µs]", "whole run [µs]", "÷ engine native (minimum)", "load.T at the end [K]"], rows)
     L += ["", "The same FMUs each run **alone** with their inputs held fixed (section 3), summed over "
           "the ten: **not coupled**, no values exchanged between FMUs (per round the sum of that "
-          "round's ten runs, then minimum / median over the rounds):", "",
-          "| each FMU alone, summed over the ten | loop [µs] | ÷ engine native, coupled (minimum) |",
-          "| --- | --- | --- |"]
-    for key in all_keys:
-        if key in ("set", "get"):
-            continue
-        s = sums[key]
-        rel = f"{s[0] / nt[0]:.2f}×" if s and nt else "—"
-        L.append(f"| {labels[key]} | {pair(s)} | {rel} |")
+          "round's ten runs, then minimum / median over the rounds):", ""]
+    L += table(["each FMU alone, summed over the ten", "loop [µs]", "÷ engine native, coupled (minimum)"],
+               [[labels[key], pair(sums[key], 0, grouped=True),
+                 f"{sums[key][0] / nt[0]:.2f}×" if sums[key] and nt else "—"]
+                for key in all_keys if key not in ("set", "get")])
     L.append("")
     if threads and threads[0] is not None:
         L += [f"libcosim started {threads[0]} worker thread{'s' if threads[0] != 1 else ''} for the "
@@ -1080,16 +1064,14 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
           "start reads the time; libcosim's steps are nanosecond differences as above.)", ""]
 
     # ---- per FMU
+    masters = ("engine-fmu", "libcosim", "libcosim-noobs", "simulate_fmu", "fmpy")
     L += ["## 3. Each FMU alone", "",
           f"Each actor alone, parameters as in the scenario, inputs held at the values they had in "
           f"the coupled native run at t = {b.inputs_at:g} s, {b.n:,} steps of its own step from its "
-          "start state. µs per FMU step, stepping loop only, minimum / median. The masters:", "",
-          "| FMU | " + " | ".join(labels[k] for k in ("engine-fmu", "libcosim", "libcosim-noobs", "simulate_fmu", "fmpy")) + " |",
-          "| --- |" + " --- |" * 5]
-    for n in names:
-        L.append(f"| {n} (`{units[n].cls.__name__}`) | "
-                 + " | ".join(qcell(n, k) for k in ("engine-fmu", "libcosim", "libcosim-noobs", "simulate_fmu", "fmpy")) + " |")
-    L.append("| **sum** | " + " | ".join(pair(sums[k]) for k in ("engine-fmu", "libcosim", "libcosim-noobs", "simulate_fmu", "fmpy")) + " |")
+          "start state. µs per FMU step, stepping loop only, minimum / median. The masters:", ""]
+    L += table(["FMU"] + [labels[k] for k in masters],
+               [[f"{n} (`{units[n].cls.__name__}`)"] + [qcell(n, k) for k in masters] for n in names]
+               + [["**sum**"] + [pair(sums[k], 0, grouped=True) for k in masters]])
     blocks_keys = ("model", "engine-native", "ctypes", "c-here", "c-thread", "c-keep", "set", "get")
     L += ["", "The engine, the `FMU2Slave` loop and the building blocks below set all inputs "
           "(`fmi2SetReal`, one call) and read all outputs and locals (`fmi2GetReal`, one call) at "
@@ -1106,12 +1088,11 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
           "throughout; and one `fmi2SetReal` / `fmi2GetReal` called alone as often. The "
           "`FMU2Slave` loop above and every block but the engine's ran **interleaved** in blocks "
           f"of {BLOCK} steps (each variant its own instance, all on the same trajectory, block by "
-          "block, the order rotated), so that a disturbance of the machine hits them alike.", "",
-          "| FMU | " + " | ".join(labels[k] for k in blocks_keys) + " |",
-          "| --- |" + " --- |" * len(blocks_keys)]
-    for n in names:
-        L.append(f"| {n} | " + " | ".join(qcell(n, k, 1 if k in ("set", "get") else 0) for k in blocks_keys) + " |")
-    L.append("| **sum** | " + " | ".join(pair(sums[k], 1 if k in ("set", "get") else 0) for k in blocks_keys) + " |")
+          "block, the order rotated), so that a disturbance of the machine hits them alike.", ""]
+    digits = {k: 1 if k in ("set", "get") else 0 for k in blocks_keys}
+    L += table(["FMU"] + [labels[k] for k in blocks_keys],
+               [[n] + [qcell(n, k, digits[k]) for k in blocks_keys] for n in names]
+               + [["**sum**"] + [pair(sums[k], digits[k], grouped=True) for k in blocks_keys]])
     L.append("")
 
     # ---- where the time goes
@@ -1143,23 +1124,23 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
           "- *libcosim's scheduling*: libcosim without observer − the C loop in a new thread (its "
           "step bookkeeping and the hand-over to and from its worker; without an observer it makes "
           "two FMI calls a step here, `fmi2SetReal` and `fmi2DoStep`, one fewer than the C loop); "
-          "*observer*: libcosim with − without its last-value observer.", "",
-          "| FMU | inputs set | outputs + locals read | all variables | model | pythonfmu | "
-          "set | get | ctypes | engine around the FMU | of which master | foreign thread | "
-          "foreign thread keeping its state | libcosim's scheduling | observer | "
-          "µs per variable (set, get) |",
-          "| --- |" + " --- |" * 16]
+          "*observer*: libcosim with − without its last-value observer.", ""]
+    rows = []
     for n in names:
         u, v = units[n], dec[n]
         kinds = ", ".join(f"{c} {t}" for t, c in sorted(u.counts.items(), key=lambda kv: -kv[1]))
         per_var = (f"{v['set'] / max(len(u.ins), 1):.2f}, {v['get'] / max(len(u.outs), 1):.2f}"
                    if v["set"] is not None and v["get"] is not None else "—")
-        L.append(f"| {n} | {len(u.ins)} | {len(u.outs)} | {len(u.md.modelVariables)} ({kinds}) | "
-                 + " | ".join(fmt(v[k], 1) for k in dkeys) + f" | {per_var} |")
+        rows.append([n, len(u.ins), len(u.outs), f"{len(u.md.modelVariables)} ({kinds})"]
+                    + [fmt(v[k], 1) for k in dkeys] + [per_var])
     per_var_sum = (f"{T['set'] / n_in:.2f}, {T['get'] / n_out:.2f}"
                    if T["set"] is not None and T["get"] is not None else "—")
-    L.append(f"| **sum** (per system step) | {n_in} | {n_out} | {n_all} | "
-             + " | ".join(fmt(T[k], 0) for k in dkeys) + f" | {per_var_sum} |")
+    rows.append(["**sum** (per system step)", n_in, n_out, n_all] + [fmt(T[k], 0) for k in dkeys] + [per_var_sum])
+    # the page's rule row has always had one cell more than the header (17 for 16 columns)
+    L += table(["FMU", "inputs set", "outputs + locals read", "all variables", "model", "pythonfmu", "set", "get",
+                "ctypes", "engine around the FMU", "of which master", "foreign thread",
+                "foreign thread keeping its state", "libcosim's scheduling", "observer", "µs per variable (set, get)"],
+               rows, align="-" * 17)
     L.append("")
     if all(T[k] is not None for k in dkeys) and fm and nt:
         total = T["model"] + T["pyfmu"] + T["ctypes"] + T["around"]
@@ -1225,15 +1206,14 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
               "`getattr`, ...) are charged to the groups of their callers."
               + (" The ctypes calls are not seen by cProfile: their time and pythonfmu's C++ show "
                  "as the FMU actor's own time, the Python they call (pythonfmu's, our wrapper's, "
-                 "the model's) in its own group." if key == "fmu" else ""), "",
-              "| group | own [µs per system step, profiled] | share |", "| --- | --- | --- |"]
-        for c in CATEGORIES:
-            v = p["groups"][c]
-            if v > 0.0005 * p["total"]:
-                L.append(f"| {c} | {per(v):,.0f} | {v / p['total']:.0%} |")
-        L += ["", "| function | calls | own [µs per system step, profiled] | share |", "| --- | --- | --- | --- |"]
-        for r in p["top"]:
-            L.append(f"| `{r['function']}` | {r['calls']:,} | {per(r['own']):,.1f} | {r['own'] / p['total']:.1%} |")
+                 "the model's) in its own group." if key == "fmu" else ""), ""]
+        L += table(["group", "own [µs per system step, profiled]", "share"],
+                   [[c, f"{per(p['groups'][c]):,.0f}", f"{p['groups'][c] / p['total']:.0%}"]
+                    for c in CATEGORIES if p["groups"][c] > 0.0005 * p["total"]])
+        L += [""]
+        L += table(["function", "calls", "own [µs per system step, profiled]", "share"],
+                   [[f"`{r['function']}`", f"{r['calls']:,}", f"{per(r['own']):,.1f}", f"{r['own'] / p['total']:.1%}"]
+                    for r in p["top"]])
         L.append("")
 
     # ---- notes

@@ -27,19 +27,15 @@ from __future__ import annotations
 import argparse
 import cProfile
 import ctypes
-import importlib.metadata
 import os
-import platform
 import pstats
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from machine_info import cpu_model
+from pages import NOT_INSTALLED, ROOT, cores, host, min_median, pair, python, table, version, versions
 
-ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
 # The engine must be imported before any FMU is instantiated: a pythonfmu FMU running in this
@@ -52,8 +48,6 @@ from engine_actors import Oscillator  # noqa: E402
 H = 0.01            # communication step [s]
 TARGET_NATIVE = 2.0  # µs of engine overhead per actor step
 TARGET_FMU = 1.15    # engine / raw fmpy loop, same FMU
-
-NOT_INSTALLED = "not installed"
 
 
 class Unavailable(Exception):
@@ -514,27 +508,14 @@ def profiles(fmu: Fmu, steps: int, runs: int) -> dict:
 # --------------------------------------------------------------------------------------------
 # the page
 # --------------------------------------------------------------------------------------------
-def version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return NOT_INSTALLED
-
-
 def stat(res: dict, key: str = "us"):
+    """(minimum, median) of ``key`` over a case's rounds; None if no round has it."""
     vals = [r[key] for r in res["runs"] if key in r]
-    if not vals:
-        return None
-    return min(vals), statistics.median(vals)
+    return min_median(vals) if vals else None
 
 
 def cell(res: dict, key: str = "us", digits: int = 2) -> str:
-    if res["error"] is not None:
-        return res["error"]
-    s = stat(res, key)
-    if s is None:
-        return "—"
-    return f"{s[0]:.{digits}f} / {s[1]:.{digits}f}"
+    return res["error"] if res["error"] is not None else pair(stat(res, key), digits)
 
 
 def final(res: dict) -> str:
@@ -591,42 +572,39 @@ def write_page(path: Path, args, res: dict, prof: dict, wall: float) -> None:
 
     chunks = inspect.signature(Master.run).parameters["chunks"].default
     n_real = sum(1 for v in prof["fmu_md"].modelVariables if v.type == "Real")
-    nproc = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else nproc
     L = ["<!-- written by docs/scripts/bench_masters.py; do not edit: run the script -->",
          "# Master overheads: the engine against a plain loop, simpy, fmpy, libcosim and mosaik", "",
-         f"Measured by `docs/scripts/bench_masters.py` on {platform.system()} {platform.machine()} "
-         f"({cpu_model()}), {nproc} cores ({usable} usable by this process), Python "
-         f"{platform.python_version()}; simpy {version('simpy')}, fmpy {version('fmpy')}, pythonfmu "
-         f"{version('pythonfmu')}, libcosimpy {version('libcosimpy')}, mosaik {version('mosaik')}, "
-         f"numpy {version('numpy')}. **A shared machine with other work running**: every master "
+         f"Measured by `docs/scripts/bench_masters.py` on {host()}, {cores(label='usable by this process')}, "
+         f"{python()}; {versions('simpy', 'fmpy', 'pythonfmu', 'libcosimpy', 'mosaik', 'numpy')}. "
+         "**A shared machine with other work running**: every master "
          f"was measured in this one run of the script ({wall:.0f} s), in {args.runs} interleaved "
          "rounds (each case once per round) after one untimed warm-up of each, and every time is "
          f"the **minimum / median of the {args.runs} rounds**: the minimum is the better estimate "
          "of the undisturbed cost, the median shows the disturbance. Steps of "
          f"{H} s; {nsteps:,} steps per actor on the native path, {steps:,} on the FMU paths.", "",
-         "## Targets", "",
-         "| target | measured (minimum / median) | verdict |", "| --- | --- | --- |"]
+         "## Targets", ""]
+    targets = []
     if worst_over is not None:
-        L.append(f"| fixed-step engine overhead ≤ {TARGET_NATIVE:g} µs per actor step (native, trivial "
-                 f"actors, rings of 2 and 10, Jacobi and Gauss–Seidel) | worst case {worst_over:.2f} / "
-                 f"{worst_over_med:.2f} µs over the floor ({worst_total:.2f} / {worst_total_med:.2f} µs "
-                 f"in all) | {verdict(t1_ok)}"
-                 + ("" if t1_ok == t1_ok_med else f" (median: {verdict(t1_ok_med)})") + " |")
+        targets.append([f"fixed-step engine overhead ≤ {TARGET_NATIVE:g} µs per actor step (native, trivial actors, "
+                        "rings of 2 and 10, Jacobi and Gauss–Seidel)",
+                        f"worst case {worst_over:.2f} / {worst_over_med:.2f} µs over the floor ({worst_total:.2f} / "
+                        f"{worst_total_med:.2f} µs in all)",
+                        verdict(t1_ok) + ("" if t1_ok == t1_ok_med else f" (median: {verdict(t1_ok_med)})")])
     if ratio is not None:
-        L.append(f"| FMU path ≤ {TARGET_FMU:g}× a raw fmpy loop on the same FMU | engine "
-                 f"{eng[0]:.2f} / {eng[1]:.2f} µs against {raw[0]:.2f} / {raw[1]:.2f} µs per step: "
-                 f"{ratio[0]:.2f}× / {ratio[1]:.2f}× (stepping loops); whole runs "
-                 f"{ratio_w[0]:.2f}× / {ratio_w[1]:.2f}× | {verdict(t2_ok)}"
-                 + ("" if t2_ok == t2_ok_med and t2_ok == t2_ok_w else
-                    f" (median: {verdict(t2_ok_med)}; whole run: {verdict(t2_ok_w)})") + " |")
+        targets.append([f"FMU path ≤ {TARGET_FMU:g}× a raw fmpy loop on the same FMU",
+                        f"engine {pair(eng, 2)} µs against {pair(raw, 2)} µs per step: {ratio[0]:.2f}× / "
+                        f"{ratio[1]:.2f}× (stepping loops); whole runs {ratio_w[0]:.2f}× / {ratio_w[1]:.2f}×",
+                        verdict(t2_ok) + ("" if t2_ok == t2_ok_med and t2_ok == t2_ok_w else
+                                          f" (median: {verdict(t2_ok_med)}; whole run: {verdict(t2_ok_w)})")])
     if fmu_over is not None:
-        L.append(f"| (no target) the engine's FMU path against the fastest fmpy loop (raw ctypes "
-                 f"functions, preallocated arrays) | {eng[0] / ct[0]:.2f}× / {eng[1] / ct[1]:.2f}×: "
-                 f"the engine adds {fmu_over[0]:.2f} / {fmu_over[1]:.2f} µs per FMU step | — |")
+        targets.append(["(no target) the engine's FMU path against the fastest fmpy loop (raw ctypes functions, "
+                        "preallocated arrays)",
+                        f"{eng[0] / ct[0]:.2f}× / {eng[1] / ct[1]:.2f}×: the engine adds {pair(fmu_over, 2)} µs per "
+                        "FMU step", "—"])
     if ratio2 is not None:
-        L.append(f"| (no target) two connected FMUs, engine against an fmpy loop | "
-                 f"{ratio2[0]:.2f}× / {ratio2[1]:.2f}× | — |")
+        targets.append(["(no target) two connected FMUs, engine against an fmpy loop",
+                        f"{ratio2[0]:.2f}× / {ratio2[1]:.2f}×", "—"])
+    L += table(["target", "measured (minimum / median)", "verdict"], targets)
     L += ["", "Overhead = the engine's time per actor step less the floor's (a plain Python loop "
           "calling the same actors' `do_step`), both from the same round's minimum (or median). "
           "FMU ratio = the engine's stepping loop against the raw fmpy loop's, both per FMU step.", ""]
@@ -638,22 +616,24 @@ def write_page(path: Path, args, res: dict, prof: dict, wall: float) -> None:
           "`docs/scripts/bench_engine_overhead.py`. µs per actor step (per process step for simpy, "
           "per simulator step for mosaik), minimum / median. *Loop*: the stepping loop alone (the "
           "engine's `master.wall_time`); *whole run*: the whole `System.run()` call (set-up, "
-          "initialisation, result dataset) divided by the same steps.", "",
-          "| master | actors | loop [µs] | whole run [µs] | overhead over the floor [µs] |",
-          "| --- | --- | --- | --- | --- |"]
+          "initialisation, result dataset) divided by the same steps.", ""]
+
+    def over_floor(s, fl):
+        return f"{s[0] - fl[0]:.2f} / {s[1] - fl[1]:.2f}" if s and fl else "—"
+
+    rows = []
     for n in (2, 10):
-        L.append(f"| plain loop, `do_step` only (**the floor**) | {n} | {cell(res[f'plain{n}'])} | — | 0 |")
-        co, fl = m(f"coupled{n}"), m(f"plain{n}")
-        L.append(f"| plain loop, copy `u = x` + `do_step` | {n} | {cell(res[f'coupled{n}'])} | — | "
-                 + (f"{co[0] - fl[0]:.2f} / {co[1] - fl[1]:.2f}" if co and fl else "—") + " |")
-        L.append(f"| bare simpy processes (`yield env.timeout`), no model | {n} | {cell(res[f'simpy{n}'])} | — | — |")
+        fl = m(f"plain{n}")
+        rows += [["plain loop, `do_step` only (**the floor**)", n, cell(res[f"plain{n}"]), "—", "0"],
+                 ["plain loop, copy `u = x` + `do_step`", n, cell(res[f"coupled{n}"]), "—",
+                  over_floor(m(f"coupled{n}"), fl)],
+                 ["bare simpy processes (`yield env.timeout`), no model", n, cell(res[f"simpy{n}"]), "—", "—"]]
         for o in ("jacobi", "gauss-seidel"):
             e = res[f"engine{n}-{o}"]
-            ee = m(f"engine{n}-{o}")
-            over = f"{ee[0] - fl[0]:.2f} / {ee[1] - fl[1]:.2f}" if ee and fl else "—"
-            L.append(f"| **engine**, {o} | {n} | {cell(e)} | {cell(e, 'whole')} | {over} |")
-    L.append(f"| mosaik, two in-process simulators wrapping the actor | 2 | {cell(res['mosaik-native'])} | "
-             f"{cell(res['mosaik-native'], 'whole')} | — |")
+            rows.append([f"**engine**, {o}", n, cell(e), cell(e, "whole"), over_floor(m(f"engine{n}-{o}"), fl)])
+    rows.append(["mosaik, two in-process simulators wrapping the actor", 2, cell(res["mosaik-native"]),
+                 cell(res["mosaik-native"], "whole"), "—"])
+    L += table(["master", "actors", "loop [µs]", "whole run [µs]", "overhead over the floor [µs]"], rows)
     L += ["", f"Final `a0.x` of the ring of 2: engine Gauss–Seidel {final(res['engine2-gauss-seidel'])}, "
           f"plain coupled loop (Gauss–Seidel) {final(res['coupled2'])}: the engine's loop computes the "
           "same thing as the hand-written loop.", ""]
@@ -670,17 +650,17 @@ def write_page(path: Path, args, res: dict, prof: dict, wall: float) -> None:
           f"pythonfmu {version('pythonfmu')}: the model runs in this same Python process), input `u` held at 1, "
           f"{steps:,} steps of {H} s. µs per FMU step, minimum / median. *Loop*: the stepping loop "
           "alone; *whole run*: instantiation and initialisation of the FMU, the steps and the "
-          "termination (export and extraction excluded: done once before all rounds).", "",
-          "| master | loop [µs] | whole run [µs] | ÷ raw fmpy loop (minimum) | x at the end |",
-          "| --- | --- | --- | --- | --- |"]
+          "termination (export and extraction excluded: done once before all rounds).", ""]
+    rows = []
     for label, name in fmu_rows:
         s = m(name) or m(name, "whole")
-        rel = f"{s[0] / raw[0]:.2f}×" if s and raw else "—"
-        L.append(f"| {label} | {cell(res[name])} | {cell(res[name], 'whole')} | {rel} | {final(res[name])} |")
+        rows.append([label, cell(res[name]), cell(res[name], "whole"), f"{s[0] / raw[0]:.2f}×" if s and raw else "—",
+                     final(res[name])])
     mo = m("mosaik-fmu")
-    L.append(f"| (e) mosaik: two connected in-process simulators, one FMU instance each (per simulator "
-             f"step; the system of section 3) | {cell(res['mosaik-fmu'])} | {cell(res['mosaik-fmu'], 'whole')} | "
-             + (f"{mo[0] / raw[0]:.2f}×" if mo and raw else "—") + " | — |")
+    rows.append(["(e) mosaik: two connected in-process simulators, one FMU instance each (per simulator step; the "
+                 "system of section 3)", cell(res["mosaik-fmu"]), cell(res["mosaik-fmu"], "whole"),
+                 f"{mo[0] / raw[0]:.2f}×" if mo and raw else "—", "—"])
+    L += table(["master", "loop [µs]", "whole run [µs]", "÷ raw fmpy loop (minimum)", "x at the end"], rows)
     L.append("")
     if ratio is not None:
         L += [f"Engine ÷ raw fmpy loop: **{ratio[0]:.2f}×** (minimum) / {ratio[1]:.2f}× (median) for the "
@@ -699,19 +679,17 @@ def write_page(path: Path, args, res: dict, prof: dict, wall: float) -> None:
           f"`k = -1`: a harmonic oscillator split in two), {steps:,} steps. µs per FMU step (the "
           "system's step costs twice that). The final `a.x` shows that each master computes the "
           "same coupling: the Gauss–Seidel masters agree with each other, libcosim (Jacobi: every "
-          "FMU steps on the values of the step before) with the engine's Jacobi.", "",
-          "| master | ordering | loop [µs] | whole run [µs] | ÷ fmpy loop (minimum) | a.x at the end |",
-          "| --- | --- | --- | --- | --- | --- |"]
+          "FMU steps on the values of the step before) with the engine's Jacobi.", ""]
     two_rows = [("fmpy loop: two `FMU2Slave`, set + doStep + get each (**the reference**)", "Gauss–Seidel", "fmpy-pair"),
                 ("**engine**", "Gauss–Seidel", "engine-fmu2-gauss-seidel"),
                 ("**engine**", "Jacobi", "engine-fmu2-jacobi"),
                 ("libcosim, worker threads free", "Jacobi", "libcosim2"),
                 ("libcosim, all threads pinned to one core", "Jacobi", "libcosim2-pinned"),
                 ("mosaik, two in-process simulators (b → a time-shifted)", "Gauss–Seidel", "mosaik-fmu")]
-    for label, order, name in two_rows:
-        s = m(name)
-        rel = f"{s[0] / raw2[0]:.2f}×" if s and raw2 else "—"
-        L.append(f"| {label} | {order} | {cell(res[name])} | {cell(res[name], 'whole')} | {rel} | {final(res[name])} |")
+    L += table(["master", "ordering", "loop [µs]", "whole run [µs]", "÷ fmpy loop (minimum)", "a.x at the end"],
+               [[label, order, cell(res[name]), cell(res[name], "whole"),
+                 f"{m(name)[0] / raw2[0]:.2f}×" if m(name) and raw2 else "—", final(res[name])]
+                for label, order, name in two_rows])
     L.append("")
 
     # ---- per step
@@ -765,18 +743,18 @@ def write_page(path: Path, args, res: dict, prof: dict, wall: float) -> None:
           "function in µs per actor step. cProfile adds "
           "its own cost to every call (here the stepping loop took "
           f"{pn['wall_loop'] / pn['n'] * 1e6:.2f} µs per actor step under the profiler), so read the "
-          "shares, not the absolute values.", "",
-          "| function | calls | own [µs per actor step] | share of profiled time |", "| --- | --- | --- | --- |"]
-    for r in pn["top"]:
-        L.append(f"| `{r['function']}` | {r['calls']:,} | {r['own'] / pn['n'] * 1e6:.2f} | {r['own'] / pn['total']:.0%} |")
+          "shares, not the absolute values.", ""]
+    L += table(["function", "calls", "own [µs per actor step]", "share of profiled time"],
+               [[f"`{r['function']}`", f"{r['calls']:,}", f"{r['own'] / pn['n'] * 1e6:.2f}", f"{r['own'] / pn['total']:.0%}"]
+                for r in pn["top"]])
     L += ["", f"The same for one FMU actor ({pf['n']:,} steps). The FMU's own Python (pythonfmu's "
           "slave, getters, setters and the actor) runs in this thread and is profiled too; the "
           "ctypes calls are not seen by cProfile, so the time inside the FMU binary (fmpy's ctypes, "
           "pythonfmu's C++ and its calls into Python, less the Python functions listed) shows as "
-          "the own time of `FMUActor.do_step`:", "",
-          "| function | calls | own [µs per step] | share of profiled time |", "| --- | --- | --- | --- |"]
-    for r in pf["top"]:
-        L.append(f"| `{r['function']}` | {r['calls']:,} | {r['own'] / pf['n'] * 1e6:.2f} | {r['own'] / pf['total']:.0%} |")
+          "the own time of `FMUActor.do_step`:", ""]
+    L += table(["function", "calls", "own [µs per step]", "share of profiled time"],
+               [[f"`{r['function']}`", f"{r['calls']:,}", f"{r['own'] / pf['n'] * 1e6:.2f}", f"{r['own'] / pf['total']:.0%}"]
+                for r in pf["top"]])
     L.append("")
 
     # ---- budget by measurement (no profiler)
