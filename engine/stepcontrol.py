@@ -1,4 +1,4 @@
-"""Settings and arithmetic of step-size control and iterated coupling (used by the master).
+"""Settings and arithmetic of step-size control and iterated coupling (used by the macro stepper).
 
 The coupling error of a zero-order hold
 ----------------------------------------
@@ -135,6 +135,21 @@ class StepControl:
         if err <= 0.0:
             return self.growth_limit
         return min(self.growth_limit, max(self.shrink_limit, self.safety * err ** (-1.0 / order)))
+
+
+class Reject(Exception):
+    """A macro step whose coupling error is above tolerance (or whose models failed): roll back.
+
+    ``err``: the weighted error (1 = tolerance; inf for a failure), ``cause``: the failure,
+    ``key``: what was above tolerance (``"actor.output"``, ``"coupling iteration"``)."""
+
+    # simpy re-raises a process's exception rebuilt from its args: keep everything in them
+    def __init__(self, err: float, cause: BaseException | None = None, key: str | None = None):
+        super().__init__(err, cause, key)
+
+    err = property(lambda self: self.args[0])
+    cause = property(lambda self: self.args[1])
+    key = property(lambda self: self.args[2])
 
 
 def weighted_change(new: float, old: float, atol: float, rtol: float) -> float:

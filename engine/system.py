@@ -24,7 +24,6 @@ import atexit
 import contextlib
 import math
 import importlib
-import re
 import signal
 import sys
 import threading
@@ -44,7 +43,8 @@ from .checks import check_run_length, check_time, describe, locate_setup_error
 from .derived import Derived, Evaluator, define
 from .errors import ConfigurationError, CryocosimError, CryocosimWarning, SetupError, SimulationError
 from .stepcontrol import StepControl
-from .master import Action, Clause, ConditionEvent, Master, TimeEvent
+from .events import Action, ConditionEvent, TimeEvent, parse_condition
+from .master import Master
 from .results import Recorder, ResultWriteError, column_kind
 from .units import DisplayChoices, UnitError, parse_quantity, parse_unit
 from .variables import Causality
@@ -80,14 +80,6 @@ def resolve_model(model: Any, where: str = "") -> type[Actor]:
         raise ConfigurationError(f"{where}model '{model}' is not an Actor subclass")
     return cls
 
-
-_COND = re.compile(r"^\s*(.+?)\s*(<=|>=|<|>)\s*(.+?)\s*$")
-_REF = r"[A-Za-z_]\w*\.[A-Za-z_]\w*"
-_SUM = re.compile(rf"^\s*([+-]?)\s*({_REF})((?:\s*[+-]\s*{_REF})*)\s*$")
-_TERM = re.compile(rf"([+-])\s*({_REF})")
-# ' and ' joins the clauses of a conjunction; 'or' (or '|', '||') is refused with its own message
-_AND = re.compile(r"(?:^|\s+)and(?:\s+|$)", re.IGNORECASE)
-_OR = re.compile(r"(?:^|\s)(?:or|\|\|?)(?:\s|$)", re.IGNORECASE)
 
 #: systems whose actors are initialised after a run: released at interpreter exit
 _LIVE: "weakref.WeakSet[System]" = weakref.WeakSet()
@@ -335,65 +327,28 @@ class System:
         The left side may also be a sum or difference of variables of one unit, or its absolute
         value: ``"hp_buffer.p - lp_buffer.p < 0.1 bar"``, ``"abs(a.T - b.T) < 1 mK"``.  Clauses of
         that form joined by ``and`` make a conjunction, each with its own unit and threshold
-        (``"station.T_rate > -1 K/h and station.T > 10 K"``): it fires when all hold together."""
+        (``"station.T_rate > -1 K/h and station.T > 10 K"``): it fires when all hold together
+        (parsed by :func:`cryocosim.events.parse_condition`)."""
         where = where or f"event '{name or condition}'"
-        text = condition or ""
-        if _OR.search(text):
-            raise ConfigurationError(f"{where}: condition '{condition}' uses 'or': only 'and' joins clauses "
-                                     "(for alternatives, give one event per clause)")
-        parts = _AND.split(text)
-        if len(parts) == 1:
-            clauses = [self._clause(condition, where)]
-        else:
-            clauses = [self._clause(part, where, condition) for part in parts]
-        first, also = clauses[0], tuple(clauses[1:])
-        self.conditions.append(ConditionEvent(first.actor, first.var, first.op, first.threshold, name or condition,
-                                              self._action(set, stop, where), parse_quantity(after, "s"),
-                                              True, condition, first.terms, first.absolute, also))
 
-    def _clause(self, text: str, where: str, conjunction: str | None = None) -> Clause:
-        """One clause ``"left <op> value [unit]"`` of a condition (``conjunction``: the whole
-        condition, when the clause is one of several joined by ``and``)."""
-        what = f"condition '{text}'" if conjunction is None else f"clause '{text}' of condition '{conjunction}'"
-        form = ("must read 'actor.variable < value [unit]' (or 'a.x - b.y < value', "
-                "'abs(a.x - b.y) < value')")
-        m = _COND.match(text or "")
-        if not m:
-            raise ConfigurationError(f"{where}: {what} {form}")
-        lhs, op, rhs = m.groups()
-        absolute = False
-        inner = re.fullmatch(r"abs\s*\((.*)\)", lhs.strip())
-        if inner:
-            lhs, absolute = inner.group(1), True
-        m = _SUM.match(lhs)
-        if not m:
-            raise ConfigurationError(f"{where}: {what} {form}")
-        terms = [(-1.0 if m.group(1) == "-" else 1.0, m.group(2))]
-        terms += [(-1.0 if sign == "-" else 1.0, ref) for sign, ref in _TERM.findall(m.group(3))]
-        parsed, unit = [], None
-        for k, ref in terms:
-            actor_name, var = ref.split(".")
+        def unit_of(actor_name: str, var: str, what: str) -> str:
+            """The unit of ``actor_name.var`` named in clause ``what``: an actor's output or local."""
             actor = self.bus.actors.get(actor_name)
             if actor is None and actor_name == "derived" and var in self.derived:
-                raise ConfigurationError(f"{where}: {what} names the derived quantity '{ref}': conditions "
-                                         f"name variables of the actors (a derived quantity is computed "
-                                         f"when a record is taken, after the conditions are checked)")
+                raise ConfigurationError(f"{where}: {what} names the derived quantity '{actor_name}.{var}': "
+                                         f"conditions name variables of the actors (a derived quantity is "
+                                         f"computed when a record is taken, after the conditions are checked)")
             if actor is None:
                 raise ConfigurationError(f"{where}: unknown actor '{actor_name}' in {what}")
             v = actor.variable_map().get(var)
             if v is None or v.causality not in (Causality.output, Causality.local):
                 raise ConfigurationError(f"{where}: '{actor_name}.{var}' is not an output or local variable")
-            if unit is not None and v.unit != unit:
-                raise ConfigurationError(f"{where}: {what} adds '{ref}' in {v.unit} to "
-                                         f"'{parsed[0][0]}.{parsed[0][1]}' in {unit}: the terms need one unit")
-            unit = v.unit
-            parsed.append((actor_name, var, k))
-        try:
-            threshold = parse_quantity(rhs, unit)
-        except UnitError as exc:
-            raise ConfigurationError(f"{where}: {exc}" if conjunction is None else f"{where}: {what}: {exc}") from None
-        simple = len(parsed) == 1 and parsed[0][2] == 1.0 and not absolute
-        return Clause(parsed[0][0], parsed[0][1], op, threshold, () if simple else tuple(parsed), absolute)
+            return v.unit
+
+        first, *also = parse_condition(condition, unit_of, where)
+        self.conditions.append(ConditionEvent(first.actor, first.var, first.op, first.threshold, name or condition,
+                                              self._action(set, stop, where), parse_quantity(after, "s"),
+                                              True, condition, first.terms, first.absolute, tuple(also)))
 
     # -- running ------------------------------------------------------------------------
     def _fmu_variant(self) -> "System":
