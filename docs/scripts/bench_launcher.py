@@ -26,10 +26,8 @@ from __future__ import annotations
 import argparse
 import ctypes
 import os
-import platform
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import sysconfig
@@ -37,9 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "docs/scripts"))
-from machine_info import cpu_model  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pages import ROOT, host, min_median, pair, python, table  # noqa: E402
 
 import fmpy  # noqa: E402
 from fmpy.fmi2 import FMU2Slave  # noqa: E402
@@ -179,12 +176,8 @@ def run_native(exe: Path, args: list[str], env: dict) -> tuple[float, float]:
     return float(m.group(1)), float(m.group(2))
 
 
-def stat(values: list[float]) -> tuple[float, float]:
-    return min(values), statistics.median(values)
-
-
-def fmt(pair: tuple[float, float], digits: int = 2) -> str:
-    return f"{pair[0]:,.{digits}f} / {pair[1]:,.{digits}f}"
+def fmt(s: tuple[float, float], digits: int = 2) -> str:
+    return pair(s, digits, grouped=True)
 
 
 def main() -> None:
@@ -218,8 +211,8 @@ def main() -> None:
                     get[k].append(lo.gets(args.steps))
             for lo in loaded.values():
                 lo.free()
-            py_rows.append((cls.__name__, len(inputs), len(loaded["today"].out_vr), stat(step["today"]),
-                            stat(step["launcher"]), stat(get["today"]), stat(get["launcher"])))
+            py_rows.append((cls.__name__, len(inputs), len(loaded["today"].out_vr), min_median(step["today"]),
+                            min_median(step["launcher"]), min_median(get["today"]), min_median(get["launcher"])))
             # 2. a native host: one process per round and binary, alternating
             old_env = {"LD_PRELOAD": str(libpython), "PYTHONHOME": sys.base_prefix,
                        "PYTHONPATH": sysconfig.get_paths()["purelib"]}
@@ -230,8 +223,8 @@ def main() -> None:
                 native["launcher"].append(run_native(exe, native_args(unzipped, md, binaries["launcher"],
                                                                        inputs, args.steps), {}))
             c_rows.append((cls.__name__,
-                           stat([s for _, s in native["today"]]), stat([s for _, s in native["launcher"]]),
-                           stat([i for i, _ in native["today"]]), stat([i for i, _ in native["launcher"]])))
+                           min_median(s for _, s in native["today"]), min_median(s for _, s in native["launcher"]),
+                           min_median(i for i, _ in native["today"]), min_median(i for i, _ in native["launcher"])))
     wall = time.perf_counter() - started
     write(args, py_rows, c_rows, wall, load0)
 
@@ -241,9 +234,8 @@ def write(args, py_rows, c_rows, wall: float, load0) -> None:
     worst_py = max(ratio(r[3], r[4]) for r in py_rows)
     worst_c = max(ratio(r[1], r[2]) for r in c_rows)
     lines = [BEGIN,
-             f"Measured by `docs/scripts/bench_launcher.py` on {platform.system()} {platform.machine()} "
-             f"({cpu_model()}), {os.cpu_count()} cores shared with other work (load average {load0[0]:.2f} "
-             f"when it started), Python {platform.python_version()}, fmpy {fmpy.__version__}: {args.runs} "
+             f"Measured by `docs/scripts/bench_launcher.py` on {host()}, {os.cpu_count()} cores shared with other "
+             f"work (load average {load0[0]:.2f} when it started), {python()}, fmpy {fmpy.__version__}: {args.runs} "
              f"interleaved rounds of {args.steps:,} steps after a warm-up, **minimum / median** over the "
              f"rounds ({wall:.0f} s in all). *today*: pythonfmu's binary called directly (the FMU's binary "
              "before the launcher, still in the FMU as `<Model>.pythonfmu.so`); *launcher*: the FMU's "
@@ -251,22 +243,20 @@ def write(args, py_rows, c_rows, wall: float, load0) -> None:
              "",
              "In a Python host (fmpy's ctypes functions, preallocated arrays): µs per step (`fmi2SetReal` of "
              "all inputs, `fmi2DoStep`, `fmi2GetReal` of all outputs) and per `fmi2GetReal` of one output:",
-             "",
-             "| FMU | inputs / outputs | step, today | step, launcher | ratio | one get, today | one get, launcher | ratio |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, ni, no, st, sl, gt, gl in py_rows:
-        lines.append(f"| {name} | {ni} / {no} | {fmt(st)} | {fmt(sl)} | {ratio(st, sl):.3f} | {fmt(gt)} | "
-                     f"{fmt(gl)} | {ratio(gt, gl):.3f} |")
+             ""]
+    lines += table(["FMU", "inputs / outputs", "step, today", "step, launcher", "ratio", "one get, today",
+                    "one get, launcher", "ratio"],
+                   [[name, f"{ni} / {no}", fmt(st), fmt(sl), f"{ratio(st, sl):.3f}", fmt(gt), fmt(gl),
+                     f"{ratio(gt, gl):.3f}"] for name, ni, no, st, sl, gt, gl in py_rows])
     lines += ["",
               "In a native host (a C program; *today* with libpython preloaded and PYTHONHOME / PYTHONPATH "
               "set by hand, the launcher with an empty environment): µs per step, and the start-up in s "
               "(the first `fmi2Instantiate` to the end of initialisation: starting Python, importing the "
               "model and the packages it needs):",
-              "",
-              "| FMU | step, today | step, launcher | ratio | start-up, today [s] | start-up, launcher [s] |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    for name, st, sl, it, il in c_rows:
-        lines.append(f"| {name} | {fmt(st)} | {fmt(sl)} | {ratio(st, sl):.3f} | {fmt(it, 3)} | {fmt(il, 3)} |")
+              ""]
+    lines += table(["FMU", "step, today", "step, launcher", "ratio", "start-up, today [s]", "start-up, launcher [s]"],
+                   [[name, fmt(st), fmt(sl), f"{ratio(st, sl):.3f}", fmt(it, 3), fmt(il, 3)]
+                    for name, st, sl, it, il in c_rows])
     worst_get = max(ratio(r[5], r[6]) for r in py_rows)
     extra_ns = max(r[6][0] - r[5][0] for r in py_rows) * 1e3
     allowed = lambda x: "within" if x <= 1.2 else "**above**"  # noqa: E731

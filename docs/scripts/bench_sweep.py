@@ -22,19 +22,16 @@ The worker processes re-import this file (multiprocessing "spawn"): it does noth
 from __future__ import annotations
 
 import datetime
-import importlib.metadata
 import math
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from machine_info import cpu_model
+from pages import ROOT, cores, host, min_median, python, save_figure, table, version, versions
 
-ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "scenarios/sweeps/hybrid_fig11.toml"
 OUT = ROOT / "docs/sweeps.md"
 FIG = ROOT / "docs/figures/sweep_fig11.png"
@@ -49,10 +46,8 @@ WAIT_BUDGET = 900.0      # ... for at most this many seconds in all
 PAPER_ALPHA = 0.85       # rad: the paper's optimal phase angle of the hybrid ("near 0.85 rad")
 
 
-def machine() -> str:
-    model = cpu_model()
-    from cryocosim.sweep import default_workers
-
+def memory() -> str:
+    """``, 7.8 GiB memory`` (from /proc/meminfo; empty where there is none)."""
     mem = ""
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -60,10 +55,7 @@ def machine() -> str:
                 mem = f", {int(line.split()[1]) / 1048576:.1f} GiB memory"
     except OSError:
         pass
-    v = importlib.metadata.version
-    return (f"{platform.system()} {platform.machine()} ({model}), {os.cpu_count()} cores "
-            f"({default_workers()} usable){mem}; Python {platform.python_version()}, dask/distributed "
-            f"{v('distributed')}, numpy {v('numpy')}, scipy {v('scipy')}, xarray {v('xarray')}")
+    return mem
 
 
 def single_solve() -> dict:
@@ -192,10 +184,8 @@ def figure(ds, path: Path) -> dict:
     ax.set_title(f"Fig. 11 map, {m.shape[0]} × {m.shape[1]} points: Q_L/(Q_rg + Q_rec) at Q_E/Q_L = 5", fontsize=9)
     fig.colorbar(pc, ax=ax, label="Q_L/(Q_rg + Q_rec)")
     ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
     return best
 
 
@@ -208,8 +198,9 @@ def main() -> None:
 
     t_start = time.perf_counter()
     started = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    mach = machine()
     default = default_workers()
+    mach = (f"{host()}, {cores(default)}{memory()}; {python()}, dask/distributed {version('distributed')}, "
+            f"{versions('numpy', 'scipy', 'xarray')}")
     spec = load_spec(SPEC)
     print("single solve ...", file=sys.stderr)
     solve_before = wait_quiet([WAIT_BUDGET / 4])
@@ -235,8 +226,7 @@ def main() -> None:
     best = figure(ds, FIG)
 
     def mm(rs, key):
-        xs = [r[key] for r in rs]
-        return min(xs), statistics.median(xs)
+        return min_median(r[key] for r in rs)
 
     # ---- the page
     L: list[str] = []
@@ -298,17 +288,16 @@ def main() -> None:
     add("")
     add("## Targets")
     add("")
-    add("| target | measured | met |")
-    add("| --- | --- | --- |")
-    add(f"| one cyclic-steady-state solve of the dimensionless model < {TARGET_SOLVE_MS:g} ms | "
-        f"median {solve['median_ms']:.2f} ms (min {solve['min_ms']:.2f} ms) | {'yes' if solve_ok else '**no**'} |")
-    add(f"| the {d0['total'] // 40} × 40 Fig. 11 map < {TARGET_MAP_S:g} s on {default} cores | median "
-        f"{w_med:.1f} s (min {w_min:.1f} s) over {len(dflt)} runs, cluster start-up and NetCDF included; "
-        f"about {idle_est:.0f} s on otherwise idle cores (estimate from the points' CPU time, below) | "
-        + ("yes" if map_ok else ("**no** in the median on the shared machine; yes in the fastest run and by "
-                                 "the idle-core estimate" if w_min < TARGET_MAP_S and idle_est < TARGET_MAP_S else
-                                 "**no** as measured on the shared machine; yes by the idle-core estimate"
-                                 if idle_est < TARGET_MAP_S else "**no**")) + " |")
+    L += table(["target", "measured", "met"], [
+        [f"one cyclic-steady-state solve of the dimensionless model < {TARGET_SOLVE_MS:g} ms",
+         f"median {solve['median_ms']:.2f} ms (min {solve['min_ms']:.2f} ms)", "yes" if solve_ok else "**no**"],
+        [f"the {d0['total'] // 40} × 40 Fig. 11 map < {TARGET_MAP_S:g} s on {default} cores",
+         f"median {w_med:.1f} s (min {w_min:.1f} s) over {len(dflt)} runs, cluster start-up and NetCDF included; "
+         f"about {idle_est:.0f} s on otherwise idle cores (estimate from the points' CPU time, below)",
+         "yes" if map_ok else ("**no** in the median on the shared machine; yes in the fastest run and by "
+                               "the idle-core estimate" if w_min < TARGET_MAP_S and idle_est < TARGET_MAP_S else
+                               "**no** as measured on the shared machine; yes by the idle-core estimate"
+                               if idle_est < TARGET_MAP_S else "**no**")]])
     add("")
     add("## One solve")
     add("")
@@ -359,38 +348,39 @@ def main() -> None:
         f"result. The speed-up is given from each size's fastest run, the least disturbed by other work on the "
         f"machine, and from the medians; the table of runs below shows how busy the machine was.")
     add("")
-    add("| workers | wall min | wall median | tasks min | tasks median | cluster start (median) | speed-up, fastest runs | speed-up, medians |")
-    add("| --- | --- | --- | --- | --- | --- | --- | --- |")
     one_min, one_med = mm(runs[SIZES[0]], "sweep")
     best_t, med_t = {}, {}
+    rows = []
     for n in SIZES:
         wmin, wmed = mm(runs[n], "wall")
         tmin, tmed = mm(runs[n], "sweep")
         best_t[n], med_t[n] = tmin, tmed
-        add(f"| {n}{' (default)' if n == default else ''} | {fmt_s(wmin)} | {fmt_s(wmed)} | {fmt_s(tmin)} | "
-            f"{fmt_s(tmed)} | {fmt_s(statistics.median(r['start'] for r in runs[n]))} | {one_min / tmin:.2f}× | "
-            f"{one_med / tmed:.2f}× |")
+        rows.append([f"{n}{' (default)' if n == default else ''}", fmt_s(wmin), fmt_s(wmed), fmt_s(tmin), fmt_s(tmed),
+                     fmt_s(statistics.median(r['start'] for r in runs[n])), f"{one_min / tmin:.2f}×",
+                     f"{one_med / tmed:.2f}×"])
+    L += table(["workers", "wall min", "wall median", "tasks min", "tasks median", "cluster start (median)",
+                "speed-up, fastest runs", "speed-up, medians"], rows)
     add("")
     add("Every run, in the order they ran; *other cores* is the machine's CPU time outside the points' "
         "computations and this process, per second of the run (from /proc/stat): other jobs, and the workers' "
         "own start-up and bookkeeping.")
     add("")
-    add("| run | workers | wall | tasks | points' CPU time | other cores | other cores just before | load average |")
-    add("| --- | --- | --- | --- | --- | --- | --- | --- |")
     order = [(rep, n) for rep in range(RUNS) for n in SIZES]
+    rows = []
     for k, (rep, n) in enumerate(order, 1):
         r = runs[n][rep]
-        add(f"| {k} | {n} | {fmt_s(r['wall'])} | {fmt_s(r['sweep'])} | {fmt_s(r['cpu'])} | {r['other']:.2f} | "
-            f"{r['before']:.2f} | {r['load']:.1f} |")
+        rows.append([k, n, fmt_s(r["wall"]), fmt_s(r["sweep"]), fmt_s(r["cpu"]), f"{r['other']:.2f}",
+                     f"{r['before']:.2f}", f"{r['load']:.1f}"])
+    L += table(["run", "workers", "wall", "tasks", "points' CPU time", "other cores", "other cores just before",
+                "load average"], rows)
     add("")
-    cores = default
     others = {n: [r["other"] for r in runs[n]] for n in SIZES}
     fastest = {n: min(runs[n], key=lambda r: r["sweep"]) for n in SIZES}
     if 2 in best_t and 1 in best_t:
         sp_best, sp_med = one_min / best_t[2], one_med / med_t[2]
         calm = max(fastest[1]["other"], fastest[2]["other"]) < QUIET_CORES + 0.2
         how = ("close to the ideal 2×" if sp_best >= 1.8 else "short of the ideal 2×")
-        text = f"In their fastest runs two workers on the {cores} usable cores do the tasks {sp_best:.2f}× as fast as one ({how}). "
+        text = f"In their fastest runs two workers on the {default} usable cores do the tasks {sp_best:.2f}× as fast as one ({how}). "
         if calm:
             text += (f"Those runs had the machine nearly to themselves (other cores ≤ "
                      f"{max(fastest[1]['other'], fastest[2]['other']):.2f}); the points are independent and a task "
@@ -413,20 +403,20 @@ def main() -> None:
                 f"the speed-up below 2× even when no other job runs.")
     if 4 in best_t and 2 in best_t:
         ratio_b, ratio_m = best_t[4] / best_t[2], med_t[4] / med_t[2]
-        if cores < 4:
+        if default < 4:
             start4 = fmt_s(statistics.median(r["start"] for r in runs[4]))
             start2 = fmt_s(statistics.median(r["start"] for r in runs[2]))
             add("")
             if ratio_b > 0.95:
                 verdict = "slower than" if ratio_b > 1.05 else "no faster than"
-                add(f"Four workers on {cores} cores are {verdict} two (fastest runs {best_t[4]:.1f} s against "
+                add(f"Four workers on {default} cores are {verdict} two (fastest runs {best_t[4]:.1f} s against "
                     f"{best_t[2]:.1f} s, {ratio_b:.2f}×; medians {ratio_m:.2f}×): with more processes than cores "
                     f"they take turns on the same cores, and add start-up ({start4} against {start2}: four "
                     f"interpreters importing numpy and scipy) and memory.")
             else:
-                add(f"Four workers on {cores} cores finished faster than two in their fastest runs ({best_t[4]:.1f} s "
+                add(f"Four workers on {default} cores finished faster than two in their fastest runs ({best_t[4]:.1f} s "
                     f"against {best_t[2]:.1f} s, {ratio_b:.2f}×; medians {ratio_m:.2f}×). They cannot compute more "
-                    f"than {cores} cores do: when other jobs compete for the cores (other cores during the "
+                    f"than {default} cores do: when other jobs compete for the cores (other cores during the "
                     f"4-worker runs {min(others[4]):.2f}–{max(others[4]):.2f}, during the 2-worker runs "
                     f"{min(others[2]):.2f}–{max(others[2]):.2f}), four processes get a larger share of the "
                     f"scheduler's time slices than two; on idle cores they only take turns, and they add start-up "
