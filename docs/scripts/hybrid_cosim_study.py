@@ -27,9 +27,6 @@ import sys
 import time
 import tomllib
 import warnings
-from pathlib import Path
-
-from machine_info import cpu_model
 
 import matplotlib
 
@@ -42,6 +39,7 @@ from cryocosim.errors import CryocosimError  # noqa: E402
 from cryocosim.fmus.hybrid import HybridSI, _D, cyclic_steady_state  # noqa: E402
 from cryocosim.master import Master  # noqa: E402
 from cryocosim.scenario import load  # noqa: E402
+from pages import ROOT, cpu_model, digest, fmt, loaded_sources, python, save_figure, table, versions  # noqa: E402
 
 # instrumentation only: the CPU time of the master's loop beside its wall time (the machine is
 # shared with other jobs; CPU time is what an otherwise idle core would take)
@@ -58,7 +56,6 @@ def _timed_master_run(self, *args, **kwargs):
 
 Master.run = _timed_master_run
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios/hybrid_stirling.toml"
 OUT = ROOT / "docs/hybrid_cosimulation.md"
 FIG = ROOT / "docs/figures"
@@ -149,23 +146,11 @@ def _warm_up() -> None:
 def code_digest() -> str:
     """sha256 of the sources of engine/ and fmus/ that this process has imported (the code the
     runs execute), of the scenario without its [run] table, and of CACHE_VERSION."""
-    h = hashlib.sha256()
-    files = set()
-    for mod in list(sys.modules.values()):
-        f = getattr(mod, "__file__", None)
-        if f and Path(f).suffix == ".py":
-            p = Path(f).resolve()
-            if p.is_relative_to(ROOT / "engine") or p.is_relative_to(ROOT / "fmus"):
-                files.add(p)
-    for p in sorted(files):
-        h.update(str(p.relative_to(ROOT)).encode())
-        h.update(p.read_bytes())
+    files = {p for p in loaded_sources("engine") | loaded_sources("fmus") if p.suffix == ".py"}
     with open(SCENARIO, "rb") as f:
         doc = tomllib.load(f)
     doc.pop("run", None)
-    h.update(json.dumps(doc, sort_keys=True, default=str).encode())
-    h.update(CACHE_VERSION.encode())
-    return h.hexdigest()[:16]
+    return digest(sorted(files), json.dumps(doc, sort_keys=True, default=str), CACHE_VERSION)
 
 
 _warm_up()
@@ -359,23 +344,13 @@ def errors(rec, ref) -> dict:
     return e
 
 
-def g(x, p=3):
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:.{p}g}"
-
-
 def se(x, p=2):
     """signed, scientific"""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:+.{p}e}"
+    return fmt(x, p, "e", sign=True)
 
 
 def sci(x, p=2):
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:.{p}e}"
+    return fmt(x, p, "e")
 
 
 def step_us(N) -> str:
@@ -390,20 +365,6 @@ def fit_order(points):
     y = np.log([abs(e) for _, e in points])
     slope, icpt = np.polyfit(x, y, 1)
     return -float(slope), float(math.exp(icpt))
-
-
-def md_table(header, rows) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return out
-
-
-def machine() -> str:
-    cpu = cpu_model()
-    import simpy
-    return (f"{cpu}, {os.cpu_count()} logical cores shared with other jobs, {platform.system()} "
-            f"{platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
-            f"simpy {simpy.__version__}, cryocosim {cryocosim.__version__}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -616,7 +577,9 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
         "Gauss–Seidel; where explicit coupling goes unstable; and which settings keep the error "
         f"below {TARGET:g}. Every number here is computed by `docs/scripts/hybrid_cosim_study.py`.")
     add("")
-    add(f"Machine: {machine()}. Load average {load_start[0]:.2f} when the script started. "
+    add(f"Machine: {cpu_model()}, {os.cpu_count()} logical cores shared with other jobs, {platform.system()} "
+        f"{platform.machine()}, {python()}, {versions('numpy', 'simpy')}, cryocosim {cryocosim.__version__}. "
+        f"Load average {load_start[0]:.2f} when the script started. "
         f"Code digest `{DIGEST}` (the engine/ and fmus/ sources the runs import, the scenario without its [run] table): every run "
         f"on this page was made with that code. This generation took {elapsed:.0f} s "
         f"({STATS['computed']} run{'s' if STATS['computed'] != 1 else ''} computed, {STATS['cached']} taken from the cache "
@@ -670,7 +633,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
             f"Cheapest run within {TARGET:g} on Q_L and W_C: **{describe(key, kind)}**, "
             f"{se(e['Q_L'])} on Q_L and {se(e['W_C'])} on W_C, {chosen[0]:.2f} s of CPU for the "
             f"{ncyc} cycles. With the scenario's output interval "
-            f"({g(SC['settings'].output_interval * 1e3)} ms) these settings run at "
+            f"({fmt(SC['settings'].output_interval * 1e3)} ms) these settings run at "
             f"**{stop / d['wall']:.4f}× real time** ({d['wall']:.2f} s of wall time for {stop:g} s "
             f"simulated, min of {len(d['walls'])}; {stop / d['cpu']:.4f}× by CPU time). "
             + ("The scenario file's `[run]` table cannot hold them (the step is set per `[[actor]]`), and "
@@ -741,7 +704,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
         rows.append((N, f"{r['Q_L']:.10f}", se((r["Q_L"] - ref["Q_L"]) / ref["Q_L"]),
                      se((r["W_C"] - ref["W_C"]) / ref["W_C"]), se((r["Q_E"] - ref["Q_E"]) / abs(ref["Q_E"])),
                      se(r["Pi_max"] - ref["Pi_max"]), sci(r["mass_error"], 1), f"{r['time'] * 1e3:.0f}"))
-    L += md_table(("RK4 steps per cycle", "Q_L", "Q_L diff.", "W_C diff.", "Q_E diff.", "Π_max diff.",
+    L += table(("RK4 steps per cycle", "Q_L", "Q_L diff.", "W_C diff.", "Q_E diff.", "Π_max diff.",
                    "mass error", "time [ms]"), rows)
     add("")
     prev = refs[REF_N[-2]]
@@ -769,7 +732,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
     add(f"Least-squares fit of |error| = C N^-p over N ≥ {FIT_N_MIN} (the last column: N for "
         f"|error| = {TARGET:g}):")
     add("")
-    L += md_table(("coupling", "quantity", "N fitted", "order p", "C", f"N for {TARGET:g}"), rows)
+    L += table(("coupling", "quantity", "N fitted", "order p", "C", f"N for {TARGET:g}"), rows)
     add("")
     add("Every run, with its signed relative errors, the last cycle's change against the one "
         "before (periodicity), the largest departure of the gas from its start, the wall time and "
@@ -798,7 +761,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
                 " (Jacobians / steps taken explicitly because Newton did not converge, in the last column)"
                 if coupling == "iterated" else ""))
             add("")
-            L += md_table(("N", "step [µs]", "Q_L", "W_C", "Q_E", "Π_max (abs.)", "cycle change",
+            L += table(("N", "step [µs]", "Q_L", "W_C", "Q_E", "Π_max (abs.)", "cycle change",
                            "mass error", "wall [s]", "CPU [s]", "real-time factor", "" if coupling == "explicit"
                            else "Jacobians / explicit"), rows)
             add("")
@@ -863,7 +826,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
                          str(a["explicit_steps"]) if iterate else ""))
         add(f"**{title}**")
         add("")
-        L += md_table(("N", "step [µs]", "Q_L", "W_C", "cycle change", "flow maxima HP / LP",
+        L += table(("N", "step [µs]", "Q_L", "W_C", "cycle change", "flow maxima HP / LP",
                        "steps taken explicitly" if iterate else ""), rows)
         add("")
     add("![waves at coarse steps](figures/hybrid_cosim_waves.png)")
@@ -929,7 +892,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
                          se((x["Q_L"] - ref["Q_L"]) / ref["Q_L"]),
                          se((x["W_C"] - ref["W_C"]) / ref["W_C"]),
                          se((x["Q_E"] - ref["Q_E"]) / abs(ref["Q_E"]))))
-    L += md_table(("runs", "N", "Q_L error before (finer run; explicit run)", "extrapolated Q_L", "extrapolated W_C",
+    L += table(("runs", "N", "Q_L error before (finer run; explicit run)", "extrapolated Q_L", "extrapolated W_C",
                    "extrapolated Q_E"), rows)
     add("")
     add("The extrapolated values converge to the monolithic ones: the co-simulation and the "
@@ -946,14 +909,14 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
                 "explicit-flow": f"explicit {ORDER[ordering]}, flows nominal 10 g/s",
                 "iterated": f"iterated {ORDER[ordering]}"}[coupling]
         if rec["status"] != "ok":
-            rows.append((name, g(tol), "failed: " + rec["message"], "", "", "", "", "", "", "", ""))
+            rows.append((name, fmt(tol), "failed: " + rec["message"], "", "", "", "", "", "", "", ""))
             continue
         e = E[key]
-        rows.append((name, g(tol), se(e["Q_L"]), se(e["W_C"]), sci(e["cycle_change"], 0),
+        rows.append((name, fmt(tol), se(e["Q_L"]), se(e["W_C"]), sci(e["cycle_change"], 0),
                      f"{rec['accepted'] / SC['cycles']:.0f}", str(rec["rejected"]),
                      str(rec["forced"]) + (f" / {rec['explicit_steps']}" if coupling == "iterated" else ""),
                      f"{rec['wall']:.3g}", f"{rec['cpu']:.3g}", f"{stop / rec['wall']:.3g}"))
-    L += md_table(("coupling", "tolerance", "Q_L", "W_C", "cycle change", "steps per cycle",
+    L += table(("coupling", "tolerance", "Q_L", "W_C", "cycle change", "steps per cycle",
                    "rejected", "accepted at min_step (/ explicit)", "wall [s]", "CPU [s]",
                    "real-time factor"), rows)
     add("")
@@ -1036,7 +999,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
         add("")
         rows = [(describe(k, kd), f"{cpu:.2f}", f"{(fixed if kd == 'fixed' else adaptive)[k]['wall']:.2f}",
                  se(E[k]["Q_L"]), se(E[k]["W_C"])) for cpu, k, kd in candidates[:8]]
-        L += md_table(("run", "CPU [s]", "wall [s]", "Q_L", "W_C"), rows)
+        L += table(("run", "CPU [s]", "wall [s]", "Q_L", "W_C"), rows)
         add("")
         cheaper = [m for m in misfits if m[0] < chosen[0]]
         if cheaper:
@@ -1044,7 +1007,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
                 + "; ".join(f"{describe(k, kd)}, {cpu:.2f} s of CPU, {se(E[k]['Q_L'])} on Q_L"
                             for cpu, k, kd in cheaper)
                 + f" — {'its step does' if len(cheaper) == 1 else 'their steps do'} not divide the "
-                f"scenario's output interval ({g(SC['settings'].output_interval * 1e3)} ms), and the "
+                f"scenario's output interval ({fmt(SC['settings'].output_interval * 1e3)} ms), and the "
                 "master would silently move the records to the nearest multiple of the step below it "
                 "(reported with the engine findings).")
             add("")
@@ -1056,7 +1019,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
             f"{n_needed('explicit', 'jacobi'):.0f} steps per cycle.")
         add("")
         add(f"**Real-time factor at the chosen defaults**, with the scenario's output interval "
-            f"({g(SC['settings'].output_interval * 1e3)} ms, {PERIOD / SC['settings'].output_interval:.0f} "
+            f"({fmt(SC['settings'].output_interval * 1e3)} ms, {PERIOD / SC['settings'].output_interval:.0f} "
             f"records per cycle): {d['wall']:.2f} s of master loop for {stop:g} s simulated "
             f"(min of {len(d['walls'])}: {', '.join(f'{x:.2f}' for x in d['walls'])} s), i.e. "
             f"**{stop / d['wall']:.4f}× real time** ({d['call']:.2f} s and {stop / d['call']:.4f}× for "
@@ -1134,7 +1097,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
         if rec["status"] != "ok":
             rows.append((f"explicit {ORDER[ordering]} (wave record)", N, rec["message"]))
     if rows:
-        L += md_table(("run", "N or tolerance", "error message"), rows)
+        L += table(("run", "N or tolerance", "error message"), rows)
     else:
         add("None.")
     add("")
@@ -1189,9 +1152,7 @@ def fig_error(fixed, E, fits):
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("|relative error|")
     axes[1].legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(FIG / "hybrid_cosim_error.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "hybrid_cosim_error.png")
 
 
 def fig_stability(scan, ref, n_star_gs, n_star_j):
@@ -1213,9 +1174,7 @@ def fig_stability(scan, ref, n_star_gs, n_star_j):
     ax.set_ylabel("|relative error of Q_L|")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(FIG / "hybrid_cosim_stability.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "hybrid_cosim_stability.png")
 
 
 def fig_work(fixed, adaptive, E):
@@ -1236,9 +1195,7 @@ def fig_work(fixed, adaptive, E):
     ax.set_ylabel("max(|error of Q_L|, |error of W_C|)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(FIG / "hybrid_cosim_work_precision.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "hybrid_cosim_work_precision.png")
 
 
 def fig_waves(waves, ref):
@@ -1262,9 +1219,7 @@ def fig_waves(waves, ref):
     axes[0].legend(fontsize=7, ncol=2)
     for ax in axes:
         ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(FIG / "hybrid_cosim_waves.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, FIG / "hybrid_cosim_waves.png")
 
 
 if __name__ == "__main__":
