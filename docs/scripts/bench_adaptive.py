@@ -42,7 +42,7 @@ import sys
 import time
 from pathlib import Path
 
-from pages import (ROOT, digest, loaded_sources, machine, mm, package_stamps, save_figure, table,
+from pages import (ROOT, files_digest, loaded_sources, machine, mm, package_stamps, save_figure, table,
                    timed_process)
 
 COOL = ROOT / "scenarios/screw_brayton_cooldown.toml"
@@ -155,7 +155,7 @@ def source_digest() -> str:
         scenario.load(path)
     engine = {p.resolve() for p in (ROOT / "engine").rglob("*.py")
               if p.name not in ("cli.py", "plot.py", "sweep.py") and "fmi" not in p.parts}
-    return digest(sorted(engine | loaded_sources("fmus")) + [COOL, STALL],
+    return files_digest(sorted(engine | loaded_sources("fmus")) + [COOL, STALL],
                   *package_stamps("CoolProp", "numpy", "scipy"))
 
 

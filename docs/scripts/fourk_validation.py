@@ -35,14 +35,12 @@ import concurrent.futures
 import cProfile
 import datetime
 import hashlib
-import importlib.metadata
 import inspect
 import json
 import math
 import multiprocessing
 import os
 import pstats
-import resource
 import statistics
 import subprocess
 import sys
@@ -56,7 +54,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+from pages import (ROOT, files_digest, loaded_sources, machine, mm, package_stamps, save_figure, table,  # noqa: E402
+                   timed_process)
+
 SCEN = ROOT / "scenarios"
 COOL, STALL, BOIL = SCEN / "4k_cooldown.toml", SCEN / "4k_stall.toml", SCEN / "4k_boiloff.toml"
 OUT = ROOT / "docs/4k_validation.md"
@@ -201,15 +201,6 @@ def v(row, name: str) -> float:
     return float(row[name])
 
 
-def save_figure(fig, name: str, title: str | None = None) -> None:
-    """``docs/figures/<name>``, with an overall title, laid out, the figure closed."""
-    if title is not None:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(FIG / name, dpi=110)
-    plt.close(fig)
-
-
 # ==================================================================================================
 # helpers
 # ==================================================================================================
@@ -221,44 +212,9 @@ def source_digest() -> str:
     system, settings = scenario.load(COOL)
     system.run(1.0, dataset=False, **settings.run_options())       # and what a run imports
 
-    def loaded(folder):
-        return {Path(m.__file__).resolve() for m in list(sys.modules.values())
-                if getattr(m, "__file__", None) and Path(m.__file__).resolve().is_relative_to(ROOT / folder)}
-    models = loaded("fmus")
-    engine = loaded("engine") | {(ROOT / "engine/cli.py").resolve()}
-    h = hashlib.sha256()
-    for p in sorted(engine | models) + [COOL, STALL, BOIL]:
-        h.update(str(p.relative_to(ROOT)).encode())
-        h.update(p.read_bytes())
-    for pkg in ("CoolProp", "numpy", "scipy"):
-        h.update(f"{pkg}={importlib.metadata.version(pkg)}".encode())
-    h.update(CACHE_VERSION.encode())
-    return h.hexdigest()[:16]
-
-
-def machine() -> str:
-    """The machine line of the benchmark pages (bench_adaptive's, one definition)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_adaptive import machine as describe
-
-    return describe()
-
-
-def timed_process(argv: list[str]) -> tuple[float, float, str]:
-    """(wall, CPU of the child, stderr) of one process."""
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
-    wall = time.perf_counter() - t0
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {proc.stderr.strip()[-2000:]}")
-    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-    return wall, cpu, proc.stderr
-
-
-def mm(values, d=2) -> str:
-    return f"{min(values):.{d}f} / {statistics.median(values):.{d}f}"
+    engine = loaded_sources("engine") | {(ROOT / "engine/cli.py").resolve()}
+    return files_digest(sorted(engine | loaded_sources("fmus")) + [COOL, STALL, BOIL],
+                  *package_stamps("CoolProp", "numpy", "scipy"), CACHE_VERSION)
 
 
 def dstr(x: float, unit: str = "") -> str:
@@ -728,7 +684,7 @@ def main() -> None:
     axs[3, 0].legend(fontsize=7)
     axs[4, 0].legend(fontsize=7, ncol=2)
     axs[0, 1].set_title("zoom: the 4 K station through 20 K to a full pot", fontsize=9)
-    save_figure(fig, "4k_cooldown.png", f"scenarios/4k_cooldown.toml: {tC[-1] / HOUR:.0f} h from {a_sh.T_start:g} K (adaptive, iterated)")
+    save_figure(fig, FIG / "4k_cooldown.png", f"scenarios/4k_cooldown.toml: {tC[-1] / HOUR:.0f} h from {a_sh.T_start:g} K (adaptive, iterated)")
 
     # -- steady state by hand: the stations' balances solved with the models' functions ---------------
     dew = A["dewar"]
@@ -871,7 +827,7 @@ def main() -> None:
     ax.set_title("where the station stalls: heat carried = load (markers: simulated stalls)", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    save_figure(fig, "4k_stall.png")
+    save_figure(fig, FIG / "4k_stall.png")
 
     # -- boil-off ---------------------------------------------------------------------------------------
     B = D["boiloff"]
@@ -919,7 +875,7 @@ def main() -> None:
     axs[0].legend(fontsize=8)
     axs[1].legend(fontsize=8)
     axs[2].legend(fontsize=8)
-    save_figure(fig, "4k_boiloff.png", f"scenarios/4k_boiloff.toml: {boil_load:g} W on the 4 K station at {t_on / HOUR:g} h")
+    save_figure(fig, FIG / "4k_boiloff.png", f"scenarios/4k_boiloff.toml: {boil_load:g} W on the 4 K station at {t_on / HOUR:g} h")
 
     # -- exhaust pressure ----------------------------------------------------------------------------------
     pex = {}
@@ -967,7 +923,7 @@ def main() -> None:
         ax.grid(alpha=0.3)
     axs[0].legend(fontsize=8)
     axs[1].legend(fontsize=8)
-    save_figure(fig, "4k_exhaust.png", f"whole-system cool-downs at five exhaust pressures (state at {PEX_STOP / HOUR:g} h)")
+    save_figure(fig, FIG / "4k_exhaust.png", f"whole-system cool-downs at five exhaust pressures (state at {PEX_STOP / HOUR:g} h)")
 
     # -- accuracy of the timed configurations against the reference --------------------------------------
     R = {h: D[f"ref_{h:g}"] for h in REF_STEPS}
@@ -1035,7 +991,7 @@ def main() -> None:
     axs[1].legend(fontsize=7)
     for ax in axs:
         ax.grid(alpha=0.3)
-    save_figure(fig, "4k_speed.png")
+    save_figure(fig, FIG / "4k_speed.png")
 
     # profile summary
     pa = prof["actors"]
@@ -1119,24 +1075,24 @@ def main() -> None:
       + ", ".join(f"{x:g} {u}" for u, x in setC.step["nominal"].items())
       + f", steps up to {setC.step['max_step']:g} s).")
     w("")
-    w("| actor | model | role | parameters (from the scenario) | source |")
-    w("| --- | --- | --- | --- | --- |")
-    w(f"| gm | `{type(a_gm).__name__}` | two-stage GM cryostat: Q1(T1, T2), Q2(T1, T2) | f·V1 = "
-      f"{a_gm.frequency * a_gm.V1 * 1e6:.2f} cm³/s, f·V2 = {a_gm.frequency * a_gm.V2 * 1e6:.2f} cm³/s, "
-      f"Δp = {a_gm.dp / 6894.757:.0f} psi | calibrated on the note: Q1 = {gm.CALIBRATION[2]:.3f} W, "
-      f"Q2 = {gm.CALIBRATION[3]:g} W at {gm.CALIBRATION[0]:g} K / {gm.CALIBRATION[1]:g} K "
-      f"(model: {gm_cal['Q1']:.3f} W, {gm_cal['Q2']:.3f} W) |")
+    rows = [["gm", f"`{type(a_gm).__name__}`", "two-stage GM cryostat: Q1(T1, T2), Q2(T1, T2)",
+             f"f·V1 = {a_gm.frequency * a_gm.V1 * 1e6:.2f} cm³/s, f·V2 = {a_gm.frequency * a_gm.V2 * 1e6:.2f} cm³/s, "
+             f"Δp = {a_gm.dp / 6894.757:.0f} psi",
+             f"calibrated on the note: Q1 = {gm.CALIBRATION[2]:.3f} W, Q2 = {gm.CALIBRATION[3]:g} W at "
+             f"{gm.CALIBRATION[0]:g} K / {gm.CALIBRATION[1]:g} K (model: {gm_cal['Q1']:.3f} W, {gm_cal['Q2']:.3f} W)"]]
     for a_, role in ((a_sh, "77 K shield (first GM stage)"), (a_st, "15 K stage (second GM stage)")):
-        w(f"| {a_.name} | `{type(a_).__name__}` | {role} | {a_.mass:g} kg {a_.material}, from "
-          f"{a_.T_start:g} K | **assumed** (not in the note) |")
-    w(f"| jt | `{type(a_jt).__name__}` | J-T loop (X1–X3, valve) and the 4 K station with its pot | "
-      f"{a_jt.p_supply / ATM:g} atm / {a_jt.p_exhaust / ATM:g} atm, E1 = E2 = E3 = {E3:g} ({EFF}), throat "
-      f"{THROAT * 1e6:.5f} mm² ({THROAT / jt.throat_area_for(jt.MDOT_NOTE) * jt.MDOT_NOTE * 1e3:.3f} g/s at "
-      f"4.2 K); station {a_jt.station_mass:g} kg copper, pot {a_jt.pot_volume * 1e3:g} L; switch "
-      f"{G0:g} W/K above {TOFF0:g} K; heat_applied {a_jt.heat_applied:g} W | pressures, E, valve and the switch's "
-      f"\"about 20 K\" from the note; station mass, pot and the switch's conductance **assumed** |")
-    w(f"| dewar | `{type(a_dw).__name__}` | radiation, gas and waveguide loads on the three stations | the "
-      f"note's maser dewar (defaults) | the note's Table 8 geometry, σ = {SIGMA:.4g} W/(m² K⁴) |")
+        rows.append([a_.name, f"`{type(a_).__name__}`", role, f"{a_.mass:g} kg {a_.material}, from {a_.T_start:g} K",
+                     "**assumed** (not in the note)"])
+    rows.append(["jt", f"`{type(a_jt).__name__}`", "J-T loop (X1–X3, valve) and the 4 K station with its pot",
+                 f"{a_jt.p_supply / ATM:g} atm / {a_jt.p_exhaust / ATM:g} atm, E1 = E2 = E3 = {E3:g} ({EFF}), throat "
+                 f"{THROAT * 1e6:.5f} mm² ({THROAT / jt.throat_area_for(jt.MDOT_NOTE) * jt.MDOT_NOTE * 1e3:.3f} g/s at "
+                 f"4.2 K); station {a_jt.station_mass:g} kg copper, pot {a_jt.pot_volume * 1e3:g} L; switch "
+                 f"{G0:g} W/K above {TOFF0:g} K; heat_applied {a_jt.heat_applied:g} W",
+                 "pressures, E, valve and the switch's \"about 20 K\" from the note; station mass, pot and the "
+                 "switch's conductance **assumed**"])
+    rows.append(["dewar", f"`{type(a_dw).__name__}`", "radiation, gas and waveguide loads on the three stations",
+                 "the note's maser dewar (defaults)", f"the note's Table 8 geometry, σ = {SIGMA:.4g} W/(m² K⁴)"])
+    md += table(["actor", "model", "role", "parameters (from the scenario)", "source"], rows)
     w("")
     links: dict[str, list[str]] = {}
     for l_ in sysC.bus.links:
@@ -1178,13 +1134,12 @@ def main() -> None:
     w("")
     w("## 2. Cool-down")
     w("")
-    w("| event | time |")
-    w("| --- | --- |")
-    w(f"| 4 K station below 20 K | {hms(t20)} |")
-    w(f"| liquid helium in the 4 K station (`{ev_C['liquid helium in the 4 K station']['condition']}`) | {hms(t_liq)} |")
-    w(f"| pot full ({m_pot * 1e3:.2f} g) | {hms(t_full)} |")
-    w(f"| shield within {SETTLE[0] * 1e3:g} mK of its final temperature | {hms(t_settle_sh)} |")
-    w(f"| stage within {SETTLE[1] * 1e3:g} mK of its final temperature | {hms(t_settle_st)} |")
+    md += table(["event", "time"], [
+        ["4 K station below 20 K", hms(t20)],
+        [f"liquid helium in the 4 K station (`{ev_C['liquid helium in the 4 K station']['condition']}`)", hms(t_liq)],
+        [f"pot full ({m_pot * 1e3:.2f} g)", hms(t_full)],
+        [f"shield within {SETTLE[0] * 1e3:g} mK of its final temperature", hms(t_settle_sh)],
+        [f"stage within {SETTLE[1] * 1e3:g} mK of its final temperature", hms(t_settle_st)]])
     w("")
     cli = timed["adaptive"]["ds"]
     d_cli_ev = max(abs(ev_time(cli, n) - ev_C[n]["time"]) for n in ev_names)
@@ -1199,16 +1154,16 @@ def main() -> None:
       "Table 12 / eq. 35–38 for the J-T loop; first approximation = the cold outlets set at the station "
       "temperatures, the load the GM stages were calibrated on; second = the exchangers solved):")
     w("")
-    w("| station | T ours [K] | T note [K] | dewar load ours [W] | note (Table 8) | J-T supply load ours [W] | note: first / second approx. | refrigeration ours [W] |")
-    w("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    w(f"| 77 K shield | {T_end['shield']:.3f} | {NOTE['T77']:g} | {v(end, 'dewar.heat_shield'):.3f} | "
-      f"{NOTE['dewar_77']:g} | {v(end, 'jt.heat_77'):.3f} | {NOTE['jt77_first']:g} / {NOTE['jt77_second']:g} | "
-      f"{v(end, 'gm.capacity_1'):.3f} (GM stage 1) |")
-    w(f"| 15 K stage | {T_end['stage']:.3f} | {NOTE['T15']:g} | {v(end, 'dewar.heat_stage'):.3f} | 0 | "
-      f"{v(end, 'jt.heat_15'):.3f} | {NOTE['jt15_first']:g} / {NOTE['jt15_second']:g} | "
-      f"{v(end, 'gm.capacity_2'):.3f} (GM stage 2) |")
-    w(f"| 4 K station | {T_end['jt']:.4f} | {NOTE['T4']:g} | {v(end, 'dewar.heat_station'):.4f} | "
-      f"{NOTE['dewar_4']:g} | — | — | {cap_end:.3f} (J-T capacity; note {NOTE['cap_4']:g} at E3 = 0.96) |")
+    md += table(["station", "T ours [K]", "T note [K]", "dewar load ours [W]", "note (Table 8)",
+                 "J-T supply load ours [W]", "note: first / second approx.", "refrigeration ours [W]"], [
+        ["77 K shield", f"{T_end['shield']:.3f}", f"{NOTE['T77']:g}", f"{v(end, 'dewar.heat_shield'):.3f}",
+         f"{NOTE['dewar_77']:g}", f"{v(end, 'jt.heat_77'):.3f}", f"{NOTE['jt77_first']:g} / {NOTE['jt77_second']:g}",
+         f"{v(end, 'gm.capacity_1'):.3f} (GM stage 1)"],
+        ["15 K stage", f"{T_end['stage']:.3f}", f"{NOTE['T15']:g}", f"{v(end, 'dewar.heat_stage'):.3f}", "0",
+         f"{v(end, 'jt.heat_15'):.3f}", f"{NOTE['jt15_first']:g} / {NOTE['jt15_second']:g}",
+         f"{v(end, 'gm.capacity_2'):.3f} (GM stage 2)"],
+        ["4 K station", f"{T_end['jt']:.4f}", f"{NOTE['T4']:g}", f"{v(end, 'dewar.heat_station'):.4f}",
+         f"{NOTE['dewar_4']:g}", "—", "—", f"{cap_end:.3f} (J-T capacity; note {NOTE['cap_4']:g} at E3 = 0.96)"]])
     w("")
     w(f"**The shield, {T_end['shield'] - NOTE['T77']:.2f} K above 77 K.** The dewar's load on it is "
       f"{dl_end['shield']:.2f} W ({dl_end['rad77']:.2f} W of it radiation from the {dew.T_ambient:g} K wall, "
@@ -1258,13 +1213,13 @@ def main() -> None:
     w(f"**Energy balance of each station at {float(end.time) / HOUR:g} h** (heat in − heat out; the stations' "
       "energy change over the last hour beside it):")
     w("")
-    w("| station | heat in [W] | taken out [W] | in − out [W] | dE/dt over the last hour [W] |")
-    w("| --- | --- | --- | --- | --- |")
+    rows = []
     for st_, lab, parts in (("shield", "77 K shield", "dewar + J-T supply"), ("stage", "15 K stage", "dewar + J-T supply")):
         b = bal[st_]
-        w(f"| {lab} | {b['in']:.4f} ({parts}) | {b['out']:.4f} (GM) | {b['res']:+.1e} | {b['dE']:+.1e} |")
-    w(f"| 4 K station | {q4:.4f} (dewar + applied) | {v(end, 'jt.heat_removed'):.4f} (J-T stream) | "
-      f"{q4 - v(end, 'jt.heat_removed'):+.1e} | 0 (at T_sat, pot full) |")
+        rows.append([lab, f"{b['in']:.4f} ({parts})", f"{b['out']:.4f} (GM)", f"{b['res']:+.1e}", f"{b['dE']:+.1e}"])
+    rows.append(["4 K station", f"{q4:.4f} (dewar + applied)", f"{v(end, 'jt.heat_removed'):.4f} (J-T stream)",
+                 f"{q4 - v(end, 'jt.heat_removed'):+.1e}", "0 (at T_sat, pot full)"])
+    md += table(["station", "heat in [W]", "taken out [W]", "in − out [W]", "dE/dt over the last hour [W]"], rows)
     w("")
     w(f"The J-T capacity exceeds the 4 K load by {cap_end - q4:.3f} W: the full pot overflows, the surplus "
       f"leaving as liquid in the return stream, {overflow * 1e3:.4f} g/s ((capacity − load)/h_fg with CoolProp's "
@@ -1280,18 +1235,17 @@ def main() -> None:
       f"the event `{stall_cond.expression}` (armed after {stall_cond.arm_time / 60:g} min) cuts it to "
       f"{stall_after:g} W.")
     w("")
-    w("| | value |")
-    w("| --- | --- |")
-    w(f"| stall located at | {hms(st_s['t'])}, station {st_s['T']:.3f} K falling at {-st_s['rate']:.3f} K/h "
-      f"(the values below: the record at {st_s['t_rec']:.0f} s, station {st_s['T_rec']:.3f} K) |")
-    w(f"| 15 K stage / shield at the stall | {st_s['T15']:.3f} K / {st_s['shield']:.2f} K |")
-    w(f"| load: applied + dewar | {stall_applied:g} + {st_s['q_par']:.4f} = {st_s['load']:.4f} W |")
-    w(f"| J-T capacity at the station | {st_s['cap']:.4f} W (J-T flow {st_s['mdot'] * 1e3:.4f} g/s) |")
-    w(f"| switch heat to the stage | {st_s['sw']:.4f} W |")
-    w(f"| capacity + switch − load | {st_s['cap'] + st_s['sw'] - st_s['load']:+.4f} W (the copper's m·c·dT/dt) |")
-    w(f"| stall temperature by hand: capacity(T) + G·w(T)·(T − T_15) = load | {st_s['T_hand']:.3f} K |")
-    w(f"| recovery, after the load is cut: liquid | {t_s_liq - st_s['t']:.1f} s later |")
-    w(f"| recovery: pot full | {t_s_full - st_s['t']:.0f} s ({(t_s_full - st_s['t']) / 60:.1f} min) later |")
+    md += table([None, "value"], [
+        ["stall located at", f"{hms(st_s['t'])}, station {st_s['T']:.3f} K falling at {-st_s['rate']:.3f} K/h "
+                             f"(the values below: the record at {st_s['t_rec']:.0f} s, station {st_s['T_rec']:.3f} K)"],
+        ["15 K stage / shield at the stall", f"{st_s['T15']:.3f} K / {st_s['shield']:.2f} K"],
+        ["load: applied + dewar", f"{stall_applied:g} + {st_s['q_par']:.4f} = {st_s['load']:.4f} W"],
+        ["J-T capacity at the station", f"{st_s['cap']:.4f} W (J-T flow {st_s['mdot'] * 1e3:.4f} g/s)"],
+        ["switch heat to the stage", f"{st_s['sw']:.4f} W"],
+        ["capacity + switch − load", f"{st_s['cap'] + st_s['sw'] - st_s['load']:+.4f} W (the copper's m·c·dT/dt)"],
+        ["stall temperature by hand: capacity(T) + G·w(T)·(T − T_15) = load", f"{st_s['T_hand']:.3f} K"],
+        ["recovery, after the load is cut: liquid", f"{t_s_liq - st_s['t']:.1f} s later"],
+        ["recovery: pot full", f"{t_s_full - st_s['t']:.0f} s ({(t_s_full - st_s['t']) / 60:.1f} min) later"]])
     w("")
     w(f"The station stalls because the load exceeds what the J-T stream takes at the switch's off temperature: "
       f"the capacity at {TOFF0 - 1:g} K with the stage at {st_s['T15']:.2f} K is {st_s['cap_off']:.3f} W. It "
@@ -1337,10 +1291,6 @@ def main() -> None:
       "by the helium ... and by the hydrogen vapour switch\". Runs with the switch changed (the "
       f"{st_p['load']:.3f} W load, {VARIANT_STOP / HOUR:g} h):")
     w("")
-    w(f"| switch | below 20 K at | stage then [K] | capacity at {TOFF0 - 1:g} K then / load [W] | time in the switch's "
-      "ramp [h] | stall | stall T [K] | by hand [K] | switch heat at the stall [W] | liquid at | state at the end |")
-    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-
     def stall_row(lab, s_):
         if s_["stalled"]:
             cells = [f"{s_['t'] / HOUR:.2f} h", f"{s_['T']:.3f}", f"{s_['T_hand']:.3f}", f"{s_['sw']:.3f}"]
@@ -1351,13 +1301,14 @@ def main() -> None:
                  f"{s_['T_last']:.3f} K, dry ({s_['rate_last']:+.1e} K/h)")
         pre = ([f"{s_['t20'] / HOUR:.2f} h", f"{s_['T15_20']:.2f}", f"{s_['cap_off_20']:.3f} / {s_['load_20']:.3f}"]
                if s_["t20"] is not None else ["never", "—", "—"])
-        w(f"| {lab} | " + " | ".join(pre + [f"{s_['ramp_h']:.2f}"] + cells) + f" | {liq} | {state} |")
+        return [lab] + pre + [f"{s_['ramp_h']:.2f}"] + cells + [liq, state]
 
-    stall_row(f"{G0:g} W/K from {TOFF0:g} K (scenario)", st_p)
-    for G in SWITCH_G:
-        stall_row(f"{G:g} W/K from {TOFF0:g} K", var_G[G])
-    for To in SWITCH_T_OFF:
-        stall_row(f"{G0:g} W/K from {To:g} K", var_T[To])
+    md += table(["switch", "below 20 K at", "stage then [K]", f"capacity at {TOFF0 - 1:g} K then / load [W]",
+                 "time in the switch's ramp [h]", "stall", "stall T [K]", "by hand [K]", "switch heat at the stall [W]",
+                 "liquid at", "state at the end"],
+                [stall_row(f"{G0:g} W/K from {TOFF0:g} K (scenario)", st_p)]
+                + [stall_row(f"{G:g} W/K from {TOFF0:g} K", var_G[G]) for G in SWITCH_G]
+                + [stall_row(f"{G0:g} W/K from {To:g} K", var_T[To]) for To in SWITCH_T_OFF])
     w("")
     weak = []
     for G in SWITCH_G:
@@ -1384,18 +1335,18 @@ def main() -> None:
       f"`--set jt.heat_applied=...`, the stall event of `4k_stall.toml` only logged; excess = load at the "
       f"stall − {cap15:.3f} W):")
     w("")
-    w("| applied [W] | load at the stall [W] | excess [mW] | stall | stall T [K] | by hand [K] | capacity at "
-      f"{TOFF0 - 1:g} K [W] | switch [W] | liquid at | at {SCAN_STOP / HOUR:g} h |")
-    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = []
     for q in SCAN_LOADS:
         s_ = scan[q]
         liq = f"{s_['t_liq'] / HOUR:.2f} h" if s_["t_liq"] is not None else "never"
         state = f"{s_['T_last']:.3f} K" + (f", {s_['liq_last'] * 1e3:.1f} g" if s_["liq_last"] > 0 else ", dry")
         if s_["stalled"]:
-            w(f"| {q:g} | {s_['load']:.3f} | {(s_['load'] - cap15) * 1e3:+.0f} | {s_['t'] / HOUR:.2f} h | "
-              f"{s_['T']:.3f} | {s_['T_hand']:.3f} | {s_['cap_off']:.3f} | {s_['sw']:.3f} | {liq} | {state} |")
+            rows.append([f"{q:g}", f"{s_['load']:.3f}", f"{(s_['load'] - cap15) * 1e3:+.0f}", f"{s_['t'] / HOUR:.2f} h",
+                         f"{s_['T']:.3f}", f"{s_['T_hand']:.3f}", f"{s_['cap_off']:.3f}", f"{s_['sw']:.3f}", liq, state])
         else:
-            w(f"| {q:g} | — | — | none | — | — | — | — | {liq} | {state} |")
+            rows.append([f"{q:g}", "—", "—", "none", "—", "—", "—", "—", liq, state])
+    md += table(["applied [W]", "load at the stall [W]", "excess [mW]", "stall", "stall T [K]", "by hand [K]",
+                 f"capacity at {TOFF0 - 1:g} K [W]", "switch [W]", "liquid at", f"at {SCAN_STOP / HOUR:g} h"], rows)
     w("")
     stalled_lo = [q for q in SCAN_LOADS if scan[q]["stalled"] and scan[q]["load"] < cap15]
     w("Loads below the 15 K start-up capacity stall too" + (
@@ -1415,21 +1366,22 @@ def main() -> None:
     w(f"`4k_boiloff.toml`: the cool-down, then {boil_load:g} W on the 4 K station at {t_on / HOUR:g} h "
       f"({boil_load + v(before, 'dewar.heat_station'):.3f} W with the dewar), above the J-T capacity.")
     w("")
-    w("| | value |")
-    w("| --- | --- |")
-    w(f"| liquid when the load comes on | {m0 * 1e3:.4f} g (ρ_l·V by CoolProp: {m_pot * 1e3:.4f} g) |")
-    w(f"| pot empty | {hms(t_empty)}: **{t_empty - t_on:.2f} s** after the overload |")
-    w(f"| by hand: m·h_fg/(Q − capacity during the boil-off) | {m0 * 1e3:.4f} g × {sat1['h_fg'] / 1e3:.4f} J/g "
-      f"/ ({Q_boil:.4f} − {cap_during:.4f}) W = **{t_hand:.2f} s** ({(t_empty - t_on) / t_hand - 1:+.2%}) |")
-    w(f"| the same with the capacity before the overload ({cap_before:.4f} W) | {t_hand_before:.2f} s "
-      f"({(t_empty - t_on) / t_hand_before - 1:+.2%}) |")
-    w(f"| station above 10 K / above {BOIL_WARM:g} K | {t_10 - t_empty:.2f} s / {t_19 - t_empty:.2f} s after the pot is empty |")
-    w(f"| at {float(Bend.time) / HOUR:g} h | station {v(Bend, 'jt.T'):.3f} K (changed "
-      f"{v(Bend, 'jt.T') - v(Bh, 'jt.T'):+.4f} K in the last hour), stage {T15b:.3f} K, shield "
-      f"{v(Bend, 'shield.T'):.2f} K |")
-    w(f"| carried at the end: J-T capacity + switch | {v(Bend, 'jt.capacity'):.3f} + "
-      f"{v(Bend, 'jt.heat_switch'):.3f} W against a {Lb:.3f} W load |")
-    w(f"| settling temperature by hand (switch law + `JTLoop.capacity`) | {Tb_hand:.3f} K |")
+    md += table([None, "value"], [
+        ["liquid when the load comes on", f"{m0 * 1e3:.4f} g (ρ_l·V by CoolProp: {m_pot * 1e3:.4f} g)"],
+        ["pot empty", f"{hms(t_empty)}: **{t_empty - t_on:.2f} s** after the overload"],
+        ["by hand: m·h_fg/(Q − capacity during the boil-off)",
+         f"{m0 * 1e3:.4f} g × {sat1['h_fg'] / 1e3:.4f} J/g / ({Q_boil:.4f} − {cap_during:.4f}) W = "
+         f"**{t_hand:.2f} s** ({(t_empty - t_on) / t_hand - 1:+.2%})"],
+        [f"the same with the capacity before the overload ({cap_before:.4f} W)",
+         f"{t_hand_before:.2f} s ({(t_empty - t_on) / t_hand_before - 1:+.2%})"],
+        [f"station above 10 K / above {BOIL_WARM:g} K",
+         f"{t_10 - t_empty:.2f} s / {t_19 - t_empty:.2f} s after the pot is empty"],
+        [f"at {float(Bend.time) / HOUR:g} h",
+         f"station {v(Bend, 'jt.T'):.3f} K (changed {v(Bend, 'jt.T') - v(Bh, 'jt.T'):+.4f} K in the last hour), "
+         f"stage {T15b:.3f} K, shield {v(Bend, 'shield.T'):.2f} K"],
+        ["carried at the end: J-T capacity + switch",
+         f"{v(Bend, 'jt.capacity'):.3f} + {v(Bend, 'jt.heat_switch'):.3f} W against a {Lb:.3f} W load"],
+        ["settling temperature by hand (switch law + `JTLoop.capacity`)", f"{Tb_hand:.3f} K"]])
     w("")
     w(f"The capacity during the boil-off is {cap_before - cap_during:.3f} W below the value before it: while "
       "the full pot overflowed, liquid left with the return stream and cooled the 15 K stage; boiling, the "
@@ -1459,14 +1411,15 @@ def main() -> None:
       f"at 1 atm the {PEX_STOP / HOUR:g} h state is within {d_12_24 * 1e3:.2f} mK of the {STOP_H} run's). T_sat, "
       "ρ_l and h_fg by CoolProp's PropsSI directly.")
     w("")
-    w("| p_exhaust [atm] | T_sat [K] | 4 K station [K] | station − T_sat [K] | pot [g] | ρ_l·V [g] | pot full at | "
-      "capacity [W] | by hand at the stage's T [W] | stage at 15 K [W] | J-T flow [g/s] | shield [K] | stage [K] |")
-    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = []
     for p in P_EXHAUST:
         x = pex[p]
-        w(f"| {p:g} | {x['T_sat']:.4f} | {x['T']:.4f} | {dstr(x['T'] - x['T_sat'])} | {x['liq'] * 1e3:.3f} | "
-          f"{x['m_pot'] * 1e3:.3f} | {x['t_full'] / HOUR:.2f} h | {x['cap']:.3f} | {x['cap_hand']:.3f} | "
-          f"{x['cap_7715']:.3f} | {x['mdot'] * 1e3:.4f} | {x['shield']:.2f} | {x['stage']:.3f} |")
+        rows.append([f"{p:g}", f"{x['T_sat']:.4f}", f"{x['T']:.4f}", dstr(x['T'] - x['T_sat']), f"{x['liq'] * 1e3:.3f}",
+                     f"{x['m_pot'] * 1e3:.3f}", f"{x['t_full'] / HOUR:.2f} h", f"{x['cap']:.3f}", f"{x['cap_hand']:.3f}",
+                     f"{x['cap_7715']:.3f}", f"{x['mdot'] * 1e3:.4f}", f"{x['shield']:.2f}", f"{x['stage']:.3f}"])
+    md += table(["p_exhaust [atm]", "T_sat [K]", "4 K station [K]", "station − T_sat [K]", "pot [g]", "ρ_l·V [g]",
+                 "pot full at", "capacity [W]", "by hand at the stage's T [W]", "stage at 15 K [W]", "J-T flow [g/s]",
+                 "shield [K]", "stage [K]"], rows)
     w("")
     cap_lo = min(pex[p]["cap"] for p in P_EXHAUST if p <= P_FLAT)
     cap_hi = max(pex[p]["cap"] for p in P_EXHAUST if p <= P_FLAT)
@@ -1507,42 +1460,36 @@ def main() -> None:
       "`wall_time_s`; the step statistics from the result file (`master.*` columns: the last accepted step "
       "before each record and its coupling iterations).")
     w("")
-    w("| | " + " | ".join(label(k) for k in CONFIGS) + " |")
-    w("| --- | " + " | ".join("---" for _ in CONFIGS) + " |")
-    w("| process wall [s] | " + " | ".join(mm(timed[k]["process"]) for k in CONFIGS) + " |")
-    w("| process CPU [s] | " + " | ".join(mm(timed[k]["cpu"]) for k in CONFIGS) + " |")
-    w("| real-time factor, process (minimum) | " + " | ".join(
-        f"{setC.stop_time / min(timed[k]['process']):,.0f}×" for k in CONFIGS) + " |")
-    w("| loop wall [s] | " + " | ".join(mm(timed[k]["loop"]) for k in CONFIGS) + " |")
-    w("| process − loop [s] (minimum) | " + " | ".join(
-        f"{min(p - l for p, l in zip(timed[k]['process'], timed[k]['loop'])):.2f}" for k in CONFIGS) + " |")
-    w("| actor steps | " + " | ".join(fmt_int(stepinfo[k]["actor_steps"]) for k in CONFIGS) + " |")
-    w("| µs of loop per actor step (minimum) | " + " | ".join(
-        f"{min(timed[k]['loop']) / stepinfo[k]['actor_steps'] * 1e6:.0f}" for k in CONFIGS) + " |")
-
-    def si(k, key, fmt="{}"):
-        x = stepinfo[k].get(key)
-        return "—" if x is None else fmt.format(x)
-
-    w("| accepted / rejected steps | " + " | ".join(
-        (f"{fmt_int(stepinfo[k]['accepted'])} / {fmt_int(stepinfo[k]['rejected'])}" if "accepted" in stepinfo[k]
-         else f"{fmt_int(setC.stop_time / sysC.steps['gm'])} (fixed)") for k in CONFIGS) + " |")
-    w("| Jacobians / explicit fallback steps | " + " | ".join(
-        (f"{stepinfo[k]['jacobians']} / {stepinfo[k]['explicit']}" if "jacobians" in stepinfo[k] else "—")
-        for k in CONFIGS) + " |")
-    w("| step size min / median / max [s] | " + " | ".join(
-        (f"{stepinfo[k]['h_min']:.3g} / {stepinfo[k]['h_med']:.3g} / {stepinfo[k]['h_max']:.3g}"
-         if "h_min" in stepinfo[k] else f"{sysC.steps['gm']:g}") for k in CONFIGS) + " |")
-    w("| coupling iterations per step, mean / max | " + " | ".join(
-        (f"{stepinfo[k]['it_mean']:.2f} / {stepinfo[k]['it_max']:.0f}" if "it_mean" in stepinfo[k] else "—")
-        for k in CONFIGS) + " |")
+    rows = [["process wall [s]"] + [mm(timed[k]["process"]) for k in CONFIGS],
+            ["process CPU [s]"] + [mm(timed[k]["cpu"]) for k in CONFIGS],
+            ["real-time factor, process (minimum)"] + [f"{setC.stop_time / min(timed[k]['process']):,.0f}×"
+                                                        for k in CONFIGS],
+            ["loop wall [s]"] + [mm(timed[k]["loop"]) for k in CONFIGS],
+            ["process − loop [s] (minimum)"] + [f"{min(p - l for p, l in zip(timed[k]['process'], timed[k]['loop'])):.2f}"
+                                                 for k in CONFIGS],
+            ["actor steps"] + [fmt_int(stepinfo[k]["actor_steps"]) for k in CONFIGS],
+            ["µs of loop per actor step (minimum)"] + [f"{min(timed[k]['loop']) / stepinfo[k]['actor_steps'] * 1e6:.0f}"
+                                                        for k in CONFIGS],
+            ["accepted / rejected steps"] + [
+                f"{fmt_int(stepinfo[k]['accepted'])} / {fmt_int(stepinfo[k]['rejected'])}" if "accepted" in stepinfo[k]
+                else f"{fmt_int(setC.stop_time / sysC.steps['gm'])} (fixed)" for k in CONFIGS],
+            ["Jacobians / explicit fallback steps"] + [
+                f"{stepinfo[k]['jacobians']} / {stepinfo[k]['explicit']}" if "jacobians" in stepinfo[k] else "—"
+                for k in CONFIGS],
+            ["step size min / median / max [s]"] + [
+                f"{stepinfo[k]['h_min']:.3g} / {stepinfo[k]['h_med']:.3g} / {stepinfo[k]['h_max']:.3g}"
+                if "h_min" in stepinfo[k] else f"{sysC.steps['gm']:g}" for k in CONFIGS],
+            ["coupling iterations per step, mean / max"] + [
+                f"{stepinfo[k]['it_mean']:.2f} / {stepinfo[k]['it_max']:.0f}" if "it_mean" in stepinfo[k] else "—"
+                for k in CONFIGS]]
     for var, lab in (("shield.T", "shield"), ("stage.T", "stage"), ("jt.T", "4 K station")):
-        w(f"| max \\|Δ{lab} T\\| vs fixed {h_ref:g} s, 0–{REF_STOP / HOUR:g} h [K] (at t) | " + " | ".join(
-            f"{acc[k][var][0]:.3g} ({acc[k][var][1] / HOUR:.2f} h)" for k in CONFIGS) + " |")
+        rows.append([f"max \\|Δ{lab} T\\| vs fixed {h_ref:g} s, 0–{REF_STOP / HOUR:g} h [K] (at t)"]
+                    + [f"{acc[k][var][0]:.3g} ({acc[k][var][1] / HOUR:.2f} h)" for k in CONFIGS])
     for n in ev_names:
-        w(f"| \"{n}\" minus the reference's [s] | " + " | ".join(f"{acc_ev[k][n]:+.2f}" for k in CONFIGS) + " |")
-    w(f"| shield / stage T at {STOP_H} [K] | " + " | ".join(
-        f"{final[k]['shield.T']:.4f} / {final[k]['stage.T']:.4f}" for k in CONFIGS) + " |")
+        rows.append([f"\"{n}\" minus the reference's [s]"] + [f"{acc_ev[k][n]:+.2f}" for k in CONFIGS])
+    rows.append([f"shield / stage T at {STOP_H} [K]"] + [f"{final[k]['shield.T']:.4f} / {final[k]['stage.T']:.4f}"
+                                                         for k in CONFIGS])
+    md += table([None] + [label(k) for k in CONFIGS], rows)
     w("")
     warn = [f"{label(k)}: \"{m}\"" for k in CONFIGS for m in stepinfo[k]["warnings"]]
     if warn:
@@ -1581,10 +1528,7 @@ def main() -> None:
     w("")
     w("Start-up as processes (minimum / median):")
     w("")
-    w("| command | wall [s] |")
-    w("| --- | --- |")
-    for k, x in startup.items():
-        w(f"| `{k}` | {mm(x)} |")
+    md += table(["command", "wall [s]"], [[f"`{k}`", mm(x)] for k, x in startup.items()])
     w("")
     w(f"Of the adaptive process's {min(proc_ad):.2f} s (minimum), the loop is {min(loop_ad):.2f} s; the rest, "
       f"{min(p - l for p, l in zip(proc_ad, loop_ad)):.2f} s, is start-up ({min(st_cp):.2f} s of it importing "
@@ -1595,13 +1539,12 @@ def main() -> None:
       f"wrapped with a timer (≈ {prof['timer_cost'] * 1e9:.0f} ns a call, {wrap_cost:.3f} s in all): loop "
       f"{prof['loop']:.2f} s.")
     w("")
-    w("| actor | model | do_step calls | µs per call | seconds | share of the loop |")
-    w("| --- | --- | --- | --- | --- | --- |")
-    for n, a in sorted(pa.items(), key=lambda kv: -kv[1]["s"]):
-        w(f"| {n} | `{a['model']}` | {fmt_int(a['calls'])} | {a['s'] / a['calls'] * 1e6:.1f} | {a['s']:.3f} | "
-          f"{a['s'] / prof['loop']:.1%} |")
     rest = prof["loop"] - models_s
-    w(f"| master, bus, state save/restore, recorder | | | | {rest:.3f} | {rest / prof['loop']:.1%} |")
+    md += table(["actor", "model", "do_step calls", "µs per call", "seconds", "share of the loop"],
+                [[n, f"`{a['model']}`", fmt_int(a["calls"]), f"{a['s'] / a['calls'] * 1e6:.1f}", f"{a['s']:.3f}",
+                  f"{a['s'] / prof['loop']:.1%}"] for n, a in sorted(pa.items(), key=lambda kv: -kv[1]["s"])]
+                + [["master, bus, state save/restore, recorder", None, None, None, f"{rest:.3f}",
+                    f"{rest / prof['loop']:.1%}"]])
     w("")
     labels = {"dewar": "dewar: `Dewar` in fmus/dewar.py, dewar_heat.py, conductivity.py",
               "jt": "J-T stage: fmus/jt_stage.py, jt_physics.py", "stations": "`ThermalStation`, fmus/materials.py",
@@ -1612,15 +1555,12 @@ def main() -> None:
       f"{prof['loop']:.2f} s unprofiled — cProfile inflates many small calls, so the shares are indicative); own "
       "time, built-ins charged to the code calling them:")
     w("")
-    w("| where | own time [s] | share |")
-    w("| --- | --- | --- |")
-    for g, t in sorted(groups.items(), key=lambda kv: -kv[1]):
-        w(f"| {labels.get(g, g)} | {t:.2f} | {t / g_total:.0%} |")
+    md += table(["where", "own time [s]", "share"],
+                [[labels.get(g, g), f"{t:.2f}", f"{t / g_total:.0%}"]
+                 for g, t in sorted(groups.items(), key=lambda kv: -kv[1])])
     w("")
-    w("| function | own [s] | cumulative [s] | calls |")
-    w("| --- | --- | --- | --- |")
-    for r in prof["top"]:
-        w(f"| `{r['f']}` | {r['own']:.3f} | {r['cum']:.3f} | {fmt_int(r['n'])} |")
+    md += table(["function", "own [s]", "cumulative [s]", "calls"],
+                [[f"`{r['f']}`", f"{r['own']:.3f}", f"{r['cum']:.3f}", fmt_int(r["n"])] for r in prof["top"]])
     w("")
     cps = prof["coolprop"]["set-up"]
     w(f"**CoolProp calls**, counted by wrapping the J-T physics' helium `AbstractState` and CoolProp's `PropsSI` "
@@ -1654,42 +1594,43 @@ def main() -> None:
       "CoolProp import and the J-T tables); inside the loop the dewar's conductivity integrals remain the "
       "largest single cost; helium properties are not the cost.")
     w("")
-    w("| target | measured (minimum / median) | verdict |")
-    w("| --- | --- | --- |")
-    w(f"| {STOP_H} cool-down, whole process, < {TARGET_S:g} s wall on 2 cores | {mm(proc_ad)} s | **{verdict60}** |")
-    w(f"| aim: < {AIM_S:g} s | {mm(proc_ad)} s | **{verdict10}** |")
+    rows = [[f"{STOP_H} cool-down, whole process, < {TARGET_S:g} s wall on 2 cores", f"{mm(proc_ad)} s",
+             f"**{verdict60}**"],
+            [f"aim: < {AIM_S:g} s", f"{mm(proc_ad)} s", f"**{verdict10}**"]]
     for k in ("explicit", "iterated"):
         ok = "met" if statistics.median(timed[k]["process"]) < TARGET_S else (
             "met (minimum only)" if min(timed[k]["process"]) < TARGET_S else "not met")
-        w(f"| (for comparison) {label(k)}, < {TARGET_S:g} s | {mm(timed[k]['process'])} s | {ok} |")
+        rows.append([f"(for comparison) {label(k)}, < {TARGET_S:g} s", f"{mm(timed[k]['process'])} s", ok])
+    md += table(["target", "measured (minimum / median)", "verdict"], rows)
     w("")
 
     # ---- 7. differences
     w("## 7. Where our numbers differ from the note, and why")
     w("")
-    w("| quantity | note | ours | why |")
-    w("| --- | --- | --- | --- |")
-    w(f"| 77 K shield | {NOTE['T77']:g} K | {T_end['shield']:.2f} K | dewar load {dl_end['shield']:.2f} W, not "
-      f"{NOTE['dewar_77']:g} W: the note's radiation constant is {sigma_ratio:.2f}× too small; with it, "
-      f"{T_note_rad[0]:.2f} K |")
-    w(f"| 15 K stage | {NOTE['T15']:g} K | {T_end['stage']:.2f} K | J-T supply load {v(end, 'jt.heat_15'):.2f} W "
-      f"(second approximation, pinch X3), below the {NOTE['jt15_first']:g} W the stage was calibrated on |")
-    w(f"| 4 K station | {NOTE['T4']:g} K | {T_end['jt']:.4f} K | T_sat(1 atm) of CoolProp |")
-    w(f"| 4 K capacity | {NOTE['cap_4']:g} W | {cap_end:.2f} W | CoolProp's isothermal J-T effect at 15 K, and a "
-      "counterflow X3 (pinch) — `docs/jt_validation.md` |")
-    w(f"| start-up capacity | {NOTE['start_up']:g} W (E3 = 0.92) | {cap15:.2f} W (E3 = {E3:g}, stage at 15 K) | "
-      "E3 drops out at 15 K; the flow ratio of Fig. 12 (`docs/jt_validation.md`) |")
-    w(f"| stall, {EXCESS * 1e3:.0f} mW above start-up | {NOTE['stall_T']:g} K | {st_p['T']:.2f} K"
-      + (f" (then liquid at {st_p['t_liq'] / HOUR:.1f} h)" if st_p["t_liq"] is not None else "")
-      + f" | the switch ({G0:g} W/K from {TOFF0:g} K) carries the deficit on its 1 K ramp; {NOTE['stall_T']:g} K needs a switch "
-        f"conducting there and ~{G_268 * 1e3:.0f} mW/K |")
-    w(f"| after an overload | \"warm up to {NOTE['warm_T']:g} K\" | {v(Bend, 'jt.T'):.2f} K | the switch "
-      f"carries {v(Bend, 'jt.heat_switch'):.2f} W on its ramp; it is off below {TOFF0 - 1:g} K |")
-    w(f"| T_sat at {NOTE['sat_lo'][0]:g} / {NOTE['sat_hi'][0]:g} atm | {NOTE['sat_lo'][1]:g} / "
-      f"{NOTE['sat_hi'][1]:g} K | {sat_lo:.3f} / {sat_hi:.3f} K | — (CoolProp) |")
-    w(f"| capacity vs exhaust pressure | \"not ... very much\" | {pex[P_EXHAUST[0]]['cap']:.2f} W at "
-      f"{P_EXHAUST[0]:g} atm, {pex[P_EXHAUST[-1]]['cap']:.2f} W at {P_EXHAUST[-1]:g} atm | the latent heat and "
-      "the isothermal J-T effect vanish toward the critical pressure |")
+    md += table(["quantity", "note", "ours", "why"], [
+        ["77 K shield", f"{NOTE['T77']:g} K", f"{T_end['shield']:.2f} K",
+         f"dewar load {dl_end['shield']:.2f} W, not {NOTE['dewar_77']:g} W: the note's radiation constant is "
+         f"{sigma_ratio:.2f}× too small; with it, {T_note_rad[0]:.2f} K"],
+        ["15 K stage", f"{NOTE['T15']:g} K", f"{T_end['stage']:.2f} K",
+         f"J-T supply load {v(end, 'jt.heat_15'):.2f} W (second approximation, pinch X3), below the "
+         f"{NOTE['jt15_first']:g} W the stage was calibrated on"],
+        ["4 K station", f"{NOTE['T4']:g} K", f"{T_end['jt']:.4f} K", "T_sat(1 atm) of CoolProp"],
+        ["4 K capacity", f"{NOTE['cap_4']:g} W", f"{cap_end:.2f} W",
+         "CoolProp's isothermal J-T effect at 15 K, and a counterflow X3 (pinch) — `docs/jt_validation.md`"],
+        ["start-up capacity", f"{NOTE['start_up']:g} W (E3 = 0.92)", f"{cap15:.2f} W (E3 = {E3:g}, stage at 15 K)",
+         "E3 drops out at 15 K; the flow ratio of Fig. 12 (`docs/jt_validation.md`)"],
+        [f"stall, {EXCESS * 1e3:.0f} mW above start-up", f"{NOTE['stall_T']:g} K",
+         f"{st_p['T']:.2f} K" + (f" (then liquid at {st_p['t_liq'] / HOUR:.1f} h)" if st_p["t_liq"] is not None else ""),
+         f"the switch ({G0:g} W/K from {TOFF0:g} K) carries the deficit on its 1 K ramp; {NOTE['stall_T']:g} K needs "
+         f"a switch conducting there and ~{G_268 * 1e3:.0f} mW/K"],
+        ["after an overload", f"\"warm up to {NOTE['warm_T']:g} K\"", f"{v(Bend, 'jt.T'):.2f} K",
+         f"the switch carries {v(Bend, 'jt.heat_switch'):.2f} W on its ramp; it is off below {TOFF0 - 1:g} K"],
+        [f"T_sat at {NOTE['sat_lo'][0]:g} / {NOTE['sat_hi'][0]:g} atm", f"{NOTE['sat_lo'][1]:g} / {NOTE['sat_hi'][1]:g} K",
+         f"{sat_lo:.3f} / {sat_hi:.3f} K", "— (CoolProp)"],
+        ["capacity vs exhaust pressure", "\"not ... very much\"",
+         f"{pex[P_EXHAUST[0]]['cap']:.2f} W at {P_EXHAUST[0]:g} atm, {pex[P_EXHAUST[-1]]['cap']:.2f} W at "
+         f"{P_EXHAUST[-1]:g} atm",
+         "the latent heat and the isothermal J-T effect vanish toward the critical pressure"]])
     w("")
     runtime = time.perf_counter() - t_start
     digest_end = source_digest()

@@ -39,7 +39,7 @@ from cryocosim.errors import CryocosimError  # noqa: E402
 from cryocosim.fmus.hybrid import HybridSI, _D, cyclic_steady_state  # noqa: E402
 from cryocosim.master import Master  # noqa: E402
 from cryocosim.scenario import load  # noqa: E402
-from pages import ROOT, cpu_model, digest, fmt, loaded_sources, python, save_figure, table, versions  # noqa: E402
+from pages import ROOT, cpu_model, files_digest, fmt, loaded_sources, python, save_figure, table, versions  # noqa: E402
 
 # instrumentation only: the CPU time of the master's loop beside its wall time (the machine is
 # shared with other jobs; CPU time is what an otherwise idle core would take)
@@ -150,7 +150,7 @@ def code_digest() -> str:
     with open(SCENARIO, "rb") as f:
         doc = tomllib.load(f)
     doc.pop("run", None)
-    return digest(sorted(files), json.dumps(doc, sort_keys=True, default=str), CACHE_VERSION)
+    return files_digest(sorted(files), json.dumps(doc, sort_keys=True, default=str), CACHE_VERSION)
 
 
 _warm_up()

@@ -5,7 +5,7 @@ name: a script run as ``python docs/scripts/X.py`` has this folder on ``sys.path
   :func:`host`, :func:`cores`, :func:`python`, :func:`versions`, for the pages that word it
   their own way;
 * **timed processes**: :func:`timed_process`;
-* **digests of the sources** a cached run depends on: :func:`loaded_sources`, :func:`digest`,
+* **digests of the sources** a cached run depends on: :func:`loaded_sources`, :func:`files_digest`,
   :func:`package_stamps`;
 * **numbers**: :func:`min_median`, :func:`pair`, :func:`mm`, :func:`fmt`;
 * **tables and figures**: :func:`table` (and :func:`row`, one row alone), :func:`save_figure`.
@@ -110,7 +110,7 @@ def package_stamps(*dists: str) -> list[str]:
     return [f"{d}={importlib.metadata.version(d)}" for d in dists if version(d) != NOT_INSTALLED]
 
 
-def digest(files: Iterable[Path], *extra: str) -> str:
+def files_digest(files: Iterable[Path], *extra: str) -> str:
     """16 hex digits of a sha256 over each file's path (from ROOT) and bytes, in the order given,
     then the strings ``extra``."""
     h = hashlib.sha256()
