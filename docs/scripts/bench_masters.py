@@ -120,12 +120,18 @@ def engine_ring(n: int, steps: int, ordering: str) -> dict:
         s.add(f"a{i}", Oscillator, step=H, k=-1.0 if i % 2 else 1.0)
         s.connect(f"a{i - 1}.x", f"a{i}.u")
     s.connect(f"a{n - 1}.x", "a0.u")
+    return engine_run(s, n, steps, ordering, "a0.x")
+
+
+def engine_run(s: System, n: int, steps: int, ordering: str, x: str) -> dict:
+    """Run ``s`` (``n`` actors) for ``steps`` steps of H: µs per actor step of its stepping loop and of
+    the whole call, and the output ``x`` at the end."""
     t0 = time.perf_counter()
     ds = s.run(steps * H, ordering=ordering, output_interval=steps * H)
     whole = time.perf_counter() - t0
     assert s.master.steps_taken == n * steps, s.master.steps_taken
     return {"us": s.master.wall_time / (n * steps) * 1e6, "whole": whole / (n * steps) * 1e6,
-            "x": float(ds["a0.x"].values[-1])}
+            "x": float(ds[x].values[-1])}
 
 
 # --------------------------------------------------------------------------------------------
@@ -316,12 +322,7 @@ def engine_fmu(fmu: Fmu, steps: int, n: int = 1, ordering: str = "gauss-seidel")
         s.add("b", model, step=H, k=-1.0)
         s.connect("a.x", "b.u")
         s.connect("b.x", "a.u")
-    t0 = time.perf_counter()
-    ds = s.run(steps * H, ordering=ordering, output_interval=steps * H)
-    whole = time.perf_counter() - t0
-    assert s.master.steps_taken == n * steps, s.master.steps_taken
-    return {"us": s.master.wall_time / (n * steps) * 1e6, "whole": whole / (n * steps) * 1e6,
-            "x": float(ds["a.x"].values[-1])}
+    return engine_run(s, n, steps, ordering, "a.x")
 
 
 def fmpy_pair(fmu: Fmu, steps: int) -> dict:
