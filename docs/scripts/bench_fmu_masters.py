@@ -57,8 +57,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # bench_masters imports the engine first: it must be imported before any FMU is instantiated
-from bench_masters import Unavailable, measure, stat  # noqa: E402
-from pages import NOT_INSTALLED, ROOT, cores, host, pair, python, table, versions  # noqa: E402
+from bench_masters import Unavailable, libcosim, measure, pinned_to_one_core, stat  # noqa: E402
+from pages import ROOT, cores, host, pair, python, table, versions  # noqa: E402
 
 from cryocosim import Causality, System, scenario, ssp  # noqa: E402
 from cryocosim.errors import CryocosimWarning  # noqa: E402
@@ -178,45 +178,11 @@ def engine_system(b: Bench, fmu: bool, stop: float | None = None) -> dict:
             "x": rows[round(stop, 9)]["load.T"]}
 
 
-_QUIET = []
-
-
-def _libcosim():
-    try:
-        from libcosimpy.CosimExecution import CosimExecution
-        from libcosimpy.CosimLogging import CosimLogLevel, log_output_level
-        from libcosimpy.CosimManipulator import CosimManipulator
-        from libcosimpy.CosimObserver import CosimObserver
-        from libcosimpy.CosimSlave import CosimLocalSlave
-    except ImportError:
-        raise Unavailable(NOT_INSTALLED) from None
-    if not _QUIET:
-        log_output_level(CosimLogLevel.ERROR)  # it logs at debug level by default
-        _QUIET.append(True)
-    return CosimExecution, CosimManipulator, CosimObserver, CosimLocalSlave
-
-
 def _threads() -> int:
     try:
         return len(os.listdir("/proc/self/task"))
     except OSError:
         return -1
-
-
-@contextlib.contextmanager
-def _pinned(on: bool):
-    """This thread (and the threads it creates meanwhile) on one core; sys.path restored after
-    (pythonfmu prepends its resources folder at every instantiation)."""
-    saved_path = list(sys.path)
-    saved_cpus = os.sched_getaffinity(0) if on else None
-    try:
-        if on:
-            os.sched_setaffinity(0, {min(saved_cpus)})
-        yield
-    finally:
-        sys.path[:] = saved_path
-        if on:
-            os.sched_setaffinity(0, saved_cpus)
 
 
 def libcosim_system(b: Bench, observer: bool = True, pinned: bool = False) -> dict:
@@ -227,8 +193,8 @@ def libcosim_system(b: Bench, observer: bool = True, pinned: bool = False) -> di
     libcosim reads only the connected outputs.  The first step (initialisation) is not timed."""
     if pinned and not hasattr(os, "sched_setaffinity"):
         raise Unavailable("no os.sched_setaffinity on this platform")
-    CosimExecution, _, CosimObserver, _ = _libcosim()
-    with _pinned(pinned):
+    CosimExecution, _, CosimObserver, _ = libcosim()
+    with pinned_to_one_core(pinned):
         t0 = time.perf_counter()
         before = _threads()
         ex = CosimExecution.from_ssp_file(str(b.ssp))
@@ -557,9 +523,9 @@ def libcosim_alone(u: Unit, observer: bool = True) -> dict:
     """libcosim's fixed-step algorithm on the FMU alone: parameters and inputs as initial values,
     the inputs also set before every step (override manipulator); with a last-value observer
     (every variable read after each step) or without (nothing read)."""
-    CosimExecution, CosimManipulator, CosimObserver, CosimLocalSlave = _libcosim()
+    CosimExecution, CosimManipulator, CosimObserver, CosimLocalSlave = libcosim()
     h_ns = round(u.h * 1e9)
-    with _pinned(False):
+    with pinned_to_one_core(False):
         t0 = time.perf_counter()
         ex = CosimExecution.from_step_size(h_ns)
         i = ex.add_local_slave(CosimLocalSlave(str(u.fmu), u.name))
@@ -1136,7 +1102,8 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
     per_var_sum = (f"{T['set'] / n_in:.2f}, {T['get'] / n_out:.2f}"
                    if T["set"] is not None and T["get"] is not None else "—")
     rows.append(["**sum** (per system step)", n_in, n_out, n_all] + [fmt(T[k], 0) for k in dkeys] + [per_var_sum])
-    # the page's rule row has always had one cell more than the header (17 for 16 columns)
+    # the rule row has one cell more than the header (17 for 16 columns), as on the page today, which
+    # Markdown therefore does not render as a table; dropping align= (one rule cell a column) would fix it
     L += table(["FMU", "inputs set", "outputs + locals read", "all variables", "model", "pythonfmu", "set", "get",
                 "ctypes", "engine around the FMU", "of which master", "foreign thread",
                 "foreign thread keeping its state", "libcosim's scheduling", "observer", "µs per variable (set, get)"],

@@ -25,6 +25,7 @@ Usage: ``.venv/bin/python docs/scripts/bench_masters.py [--runs 3] [--steps 2000
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import ctypes
 import os
@@ -350,15 +351,12 @@ def fmpy_pair(fmu: Fmu, steps: int) -> dict:
     return {"us": (t2 - t1) / (2 * steps) * 1e6, "whole": (t3 - t0) / (2 * steps) * 1e6, "x": xa}
 
 
-_LIBCOSIM_QUIET = False
+_LIBCOSIM_QUIET = []
 
 
-def libcosim_run(fmu: Fmu, steps: int, n: int = 1, pinned: bool = False) -> dict:
-    """(d) libcosim's fixed-step algorithm on the same FMU (one with u=1, or two connected).
-
-    ``pinned``: this thread is pinned to one core before the execution (and its worker threads)
-    are created, so every thread of the run shares that core."""
-    global _LIBCOSIM_QUIET
+def libcosim():
+    """libcosimpy's CosimExecution, CosimManipulator, CosimObserver and CosimLocalSlave, its
+    logging set to errors (once); Unavailable where it is not installed."""
     try:
         from libcosimpy.CosimExecution import CosimExecution
         from libcosimpy.CosimLogging import CosimLogLevel, log_output_level
@@ -369,14 +367,36 @@ def libcosim_run(fmu: Fmu, steps: int, n: int = 1, pinned: bool = False) -> dict
         raise Unavailable(NOT_INSTALLED) from None
     if not _LIBCOSIM_QUIET:
         log_output_level(CosimLogLevel.ERROR)  # it logs at debug level by default
-        _LIBCOSIM_QUIET = True
+        _LIBCOSIM_QUIET.append(True)
+    return CosimExecution, CosimManipulator, CosimObserver, CosimLocalSlave
+
+
+@contextlib.contextmanager
+def pinned_to_one_core(on: bool):
+    """This thread (and the threads it creates meanwhile) on one core if ``on``; sys.path restored
+    after (pythonfmu prepends its resources folder at every instantiation)."""
+    saved_path = list(sys.path)
+    saved_cpus = os.sched_getaffinity(0) if on else None
+    try:
+        if on:
+            os.sched_setaffinity(0, {min(saved_cpus)})
+        yield
+    finally:
+        sys.path[:] = saved_path
+        if on:
+            os.sched_setaffinity(0, saved_cpus)
+
+
+def libcosim_run(fmu: Fmu, steps: int, n: int = 1, pinned: bool = False) -> dict:
+    """(d) libcosim's fixed-step algorithm on the same FMU (one with u=1, or two connected).
+
+    ``pinned``: this thread is pinned to one core before the execution (and its worker threads)
+    are created, so every thread of the run shares that core."""
+    CosimExecution, CosimManipulator, CosimObserver, CosimLocalSlave = libcosim()
     if pinned and not hasattr(os, "sched_setaffinity"):
         raise Unavailable("no os.sched_setaffinity on this platform")
     h_ns = round(H * 1e9)
-    saved_path, saved_cpus = list(sys.path), os.sched_getaffinity(0) if pinned else None
-    try:
-        if pinned:
-            os.sched_setaffinity(0, {min(saved_cpus)})
+    with pinned_to_one_core(pinned):
         t0 = time.perf_counter()
         ex = CosimExecution.from_step_size(h_ns)
         a = ex.add_local_slave(CosimLocalSlave(str(fmu.path), "a"))
@@ -403,10 +423,6 @@ def libcosim_run(fmu: Fmu, steps: int, n: int = 1, pinned: bool = False) -> dict
         x = observer.last_real_values(a, [vr["x"]])[0]
         del observer, ex
         t3 = time.perf_counter()
-    finally:
-        sys.path[:] = saved_path
-        if pinned:
-            os.sched_setaffinity(0, saved_cpus)
     return {"us": (t2 - t1) / (n * (steps - 1)) * 1e6, "whole": (t3 - t0) / (n * steps) * 1e6, "x": x}
 
 
