@@ -1102,12 +1102,10 @@ def write_page(path: Path, args, b: Bench, res: dict, prof: dict, wall: float, l
     per_var_sum = (f"{T['set'] / n_in:.2f}, {T['get'] / n_out:.2f}"
                    if T["set"] is not None and T["get"] is not None else "—")
     rows.append(["**sum** (per system step)", n_in, n_out, n_all] + [fmt(T[k], 0) for k in dkeys] + [per_var_sum])
-    # the rule row has one cell more than the header (17 for 16 columns), as on the page today, which
-    # Markdown therefore does not render as a table; dropping align= (one rule cell a column) would fix it
     L += table(["FMU", "inputs set", "outputs + locals read", "all variables", "model", "pythonfmu", "set", "get",
                 "ctypes", "engine around the FMU", "of which master", "foreign thread",
                 "foreign thread keeping its state", "libcosim's scheduling", "observer", "µs per variable (set, get)"],
-               rows, align="-" * 17)
+               rows)
     L.append("")
     if all(T[k] is not None for k in dkeys) and fm and nt:
         total = T["model"] + T["pyfmu"] + T["ctypes"] + T["around"]
