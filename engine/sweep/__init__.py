@@ -81,6 +81,14 @@ write error (a full disk) stops the sweep with one line naming the file and the 
 ``<output>.parts/`` for the rerun, and the result file is written whole or not at all.  Dask is
 imported only when a sweep runs.
 
+On Dask, a point that raises is recorded as failed, never run again by the sweep
+(``retry_failed`` on a rerun computes it again).  A task that raises on its worker outside its
+points (loading the function there) is run again up to :data:`TASK_RETRIES` times; a task whose
+worker dies (killed, out of memory, a crash in native code) is run again on another worker by the
+scheduler, which fails it when more than ``distributed.scheduler.allowed-failures`` (3) workers
+died running it.  A task that still fails has its points recorded as failed with its error
+(``"task failed: ..."``): a point that crashes every worker is reported, not retried for ever.
+
 The package, one job per module: :mod:`.limits` (exceptions and bounds), :mod:`.expressions`
 (the language), :mod:`.spec` (reading and checking a spec, with :mod:`.tables` for its tables,
 :mod:`.functions` for the code a function sweep runs and :mod:`.scenario_check` for a scenario
@@ -101,12 +109,12 @@ from .spec import SweepSpec, is_spec, load_spec, validate_spec
 from .tables import Solve, SweptParameter
 
 if TYPE_CHECKING:
-    from .executors import CONNECT_TIMEOUT
+    from .executors import CONNECT_TIMEOUT, TASK_RETRIES
     from .run import failures, run_sweep
 
 #: names of the running side, imported when first used (reading and checking a spec, as
 #: ``cryocosim validate`` does, needs none of the worker, the cache or the executors)
-_RUNNING = {"run_sweep": ".run", "failures": ".run", "CONNECT_TIMEOUT": ".executors"}
+_RUNNING = {"run_sweep": ".run", "failures": ".run", "CONNECT_TIMEOUT": ".executors", "TASK_RETRIES": ".executors"}
 
 
 def __getattr__(name: str):
@@ -124,6 +132,6 @@ def __dir__() -> list[str]:
 __all__ = ["run_sweep", "load_spec", "validate_spec", "is_spec", "SweepSpec", "FunctionSource", "SweepError",
            "SweepFailures", "SweepWriteError", "default_workers", "check_workers",
            # also what the command line, the tests and docs/scripts use
-           "failures", "Expr", "SweptParameter", "Solve", "CONNECT_TIMEOUT", "ENTRY_POINT_GROUP",
+           "failures", "Expr", "SweptParameter", "Solve", "CONNECT_TIMEOUT", "TASK_RETRIES", "ENTRY_POINT_GROUP",
            "MAX_POINTS", "MAX_WORKERS_PER_CORE", "MAX_EXPR_CHARS", "MAX_EXPR_DEPTH", "MAX_POINT_VALUES",
            "MAX_EXPAND", "MAX_ITER", "MAX_SPEC_BYTES"]

@@ -3,9 +3,10 @@ or on Dask distributed (a new local cluster, an existing scheduler's address, or
 Client), with the grid's missing points split into batches, one task each.  Dask is imported
 only here, when a sweep starts a task on it.
 
-A point that raises is recorded as failed, never raised out of its task; a task that fails (it
-raised on its worker, or its worker died more often than the scheduler allows) yields its error,
-and the sweep records each of its points as failed with it."""
+A task that raises on its worker (outside its points: a point that raises is recorded as failed,
+never raised) is run again up to :data:`TASK_RETRIES` times; a task whose worker dies is
+rescheduled by the scheduler itself (``distributed.scheduler.allowed-failures``).  A task that
+still fails yields its error, and the sweep records each of its points as failed with it."""
 from __future__ import annotations
 
 import inspect
@@ -20,6 +21,16 @@ from .worker import run_batch
 
 #: seconds to wait for an existing scheduler (``scheduler=ADDRESS``) to answer
 CONNECT_TIMEOUT = 10.0
+#: how many more times Dask runs a task that raised on its worker (``Client.submit(retries=)``).
+#: Only what a task does outside its points can raise (loading the function on that worker,
+#: rebuilding the spec's expressions): a point's own error is caught and recorded, never retried.
+#: A failure there that need not recur (a file that could not be read at that moment) is gone by
+#: the next attempt; a lasting one (the function's module missing on a remote worker) costs two
+#: more attempts at loading it, then the task's points are recorded as failed with the error.
+#: A worker that dies is not a task's error: the scheduler runs its tasks on another worker and
+#: fails a task (``KilledWorker``) when more than ``distributed.scheduler.allowed-failures`` (3)
+#: workers died running it.
+TASK_RETRIES = 2
 
 
 class SynchronousExecutor:
@@ -83,7 +94,7 @@ class DaskExecutor:
 
         futures = {}
         for i, batch in enumerate(batches):
-            fut = self.client.submit(run_batch, definition, batch, pure=False,
+            fut = self.client.submit(run_batch, definition, batch, pure=False, retries=TASK_RETRIES,
                                      key=f"sweep-batch-{i}-{uuid.uuid4().hex[:8]}")
             futures[fut] = i
         self._futures = list(futures)
