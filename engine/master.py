@@ -32,6 +32,7 @@ there, is the run's last record, on the output grid or not, as fmpy records it.
 from __future__ import annotations
 
 import math
+import operator
 import time as _time
 from typing import Callable
 
@@ -54,7 +55,7 @@ __all__ = ["Master", "Action", "TimeEvent", "Clause", "ConditionEvent", "RESOLUT
 
 def _statistic(name: str, doc: str) -> property:
     """A statistic of macro-step runs, kept by the macro stepper."""
-    return property(lambda self: getattr(self.stepper, name), doc=doc)
+    return property(operator.attrgetter(f"stepper.{name}"), doc=doc)
 
 
 class Master:
