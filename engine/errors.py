@@ -7,6 +7,13 @@ def one_line(text) -> str:
     return " ".join(str(text).split())
 
 
+def exception_line(exc: BaseException) -> str:
+    """``"Type: message"`` of an exception on one line (``"ValueError: math domain error"``): for
+    an error of a user's code or a library, whose type tells what happened."""
+    msg = one_line(exc)
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
 def describe(value, limit: int = 60) -> str:
     """A short one-line ``repr`` of a user's value for error messages (cut to ``limit``
     characters, so the message stays one short line)."""

@@ -51,7 +51,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .checks import check_time, describe
-from .errors import ConfigurationError
+from .errors import ConfigurationError, exception_line
 from .units import BASE, Unit, UnitError, parse_unit, plain_dims, si_unit
 
 __all__ = ["Expr", "ExprError", "PointError", "UnknownName", "MAX_EXPR_CHARS", "MAX_EXPR_DEPTH",
@@ -81,12 +81,6 @@ class UnknownName(PointError):
     def __init__(self, name: str, text: str, where: str):
         super().__init__(f"unknown name '{name}' in {text!r}")
         self.name, self.where = name, where
-
-
-def one_line(exc: BaseException) -> str:
-    """``"Type: message"`` of an exception on one line."""
-    msg = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
 def integral(x) -> bool:
@@ -445,7 +439,7 @@ class Expr:
             with np.errstate(all="raise"):
                 value = op(*[a.value for a in args])
         except (ArithmeticError, ValueError, FloatingPointError, TypeError) as exc:
-            raise self._bad(f"{self._src(node)}{one_line(exc)}") from None
+            raise self._bad(f"{self._src(node)}{exception_line(exc)}") from None
         return self._const(value, node)
 
     def _reduction(self, fn: str, node: ast.Call):

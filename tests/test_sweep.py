@@ -16,7 +16,7 @@ import pytest
 import xarray as xr
 
 from cryocosim import scenario
-from cryocosim.fmus.hybrid import cyclic_steady_state
+from cryocosim.fmus.reference.hybrid import cyclic_steady_state
 from cryocosim.sweep import Expr, SweepError, load_spec, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ COOLDOWN = ROOT / "scenarios" / "screw_brayton_cooldown.toml"
 FIG5 = dict(beta=3.0, S=0.5, gamma=5.0 / 3.0, chi=3.0, A_t=0.25, lam=1.25, R_cv_f=0.2)
 SMALL = """
 name = "small"
-function = "cryocosim.fmus.hybrid:cyclic_steady_state"
+function = "cryocosim.fmus.reference.hybrid:cyclic_steady_state"
 outputs = ["Q_E", "Q_L", "eta_carnot"]
 [parameters]
 kappa = KAPPA
@@ -74,7 +74,7 @@ def test_local_cluster_solve_per_point_and_netcdf(tmp_path):
     direct call at that A_t."""
     spec = tmp_path / "fig11.toml"
     spec.write_text("""
-function = "cryocosim.fmus.hybrid:cyclic_steady_state"
+function = "cryocosim.fmus.reference.hybrid:cyclic_steady_state"
 batch_size = 1
 [parameters]
 kappa = { start = 5, stop = 20, num = 2, scale = "log" }
@@ -197,12 +197,12 @@ def test_a_failed_point_is_recorded_and_the_others_complete(tmp_path):
 def test_bad_specs_are_one_line_errors_naming_file_and_key(tmp_path):
     base = SMALL.replace("KAPPA", "[1.0, 2.0]")
     cases = {  # what is replaced -> what the message must hold
-        ("kappa = [1.0, 2.0]", "kapa = [1.0, 2.0]"): "[parameters]: key 'kapa': cryocosim.fmus.hybrid:cyclic_steady_state has no argument 'kapa'",
+        ("kappa = [1.0, 2.0]", "kapa = [1.0, 2.0]"): "[parameters]: key 'kapa': cryocosim.fmus.reference.hybrid:cyclic_steady_state has no argument 'kapa'",
         ("cyclic_steady_state\"", "no_such_function\""): "key 'function': cannot load",
         ("outputs = [", "outputz = ["): "unknown key 'outputz'",
         ("num = 3", "num = 0"): "[parameters]: key 'alpha': 'num' must be a whole number >= 1",
         ("unit = \"rad\"", "unit = \"furlong\""): "[parameters]: key 'alpha': 'unit': unknown unit 'furlong'",
-        ("chi = 3.0", ""): "argument 'chi' of cryocosim.fmus.hybrid:cyclic_steady_state is given no value",
+        ("chi = 3.0", ""): "argument 'chi' of cryocosim.fmus.reference.hybrid:cyclic_steady_state is given no value",
         ("outputs = [\"Q_E\",", "outputs = [\"Q_E +\","): "must be a key of the function's result",
         ("kappa = [1.0, 2.0]", "kappa = [1.0, 1.0]"): "[parameters]: key 'kappa': a value appears twice",
         ("R_cv_f = 0.2", "[derived]\nR_cv_f = \"0.05 / A_tt\""): "[derived]: key 'R_cv_f': unknown name 'A_tt'",

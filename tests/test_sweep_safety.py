@@ -239,7 +239,7 @@ def test_validate_recognises_sweep_specs_and_scenarios():
     assert lines[-1].startswith(f"{COOLDOWN}: valid (") and all(": valid sweep spec (" in ln for ln in lines[:-1])
     fig11 = next(ln for ln in lines if "hybrid_fig11" in ln)
     assert "1600 points over 2 parameters, 8 outputs; function 'cyclic_steady_state' of module " \
-           "'cryocosim.fmus.hybrid'" in fig11
+           "'cryocosim.fmus.reference.hybrid'" in fig11
 
 
 SCENARIO_SPEC = f"""
@@ -526,7 +526,7 @@ ODD = [
     math.nan, math.inf, -math.inf, 1e300, -1, 0, 0.5, 10**9, 2**63 - 1, True, "", " ", "x", "nan", "inf",
     "1e400 K", "-5 s", "1e14 s", "1e-12 s", "1e7 s", "2 furlongs", "10 K", "0.5 atm", "60 W", "rad",
     "os:system", "subprocess:run", "json:loads", "builtins:eval", "helper.py:f", "marker.py:f", "../fn.py:f",
-    "fn.py:nope", "fn.py:os", "cryocosim.fmus.hybrid:nope", "cryocosim.cli:main", "nosuch", "a:b:c", ":",
+    "fn.py:nope", "fn.py:os", "cryocosim.fmus.reference.hybrid:nope", "cryocosim.cli:main", "nosuch", "a:b:c", ":",
     "x.ssp", "../4k_cooldown.toml", "sweeps", "/dev/null", "log", "linear",
     "10**10**10", "+".join(["y"] * 3000), "(" * 120 + "y" + ")" * 120, "y ** 400", "1/0", "y +", "min()",
     "at(load.T, '1e400 s')", "mean(load.T, last = 'x')", "load.T.x", "__import__('os')", "y if y else z",

@@ -154,7 +154,7 @@ def source_digest() -> str:
     for path in (COOL, STALL):
         scenario.load(path)
     engine = {p.resolve() for p in (ROOT / "engine").rglob("*.py")
-              if p.name not in ("cli.py", "plot.py", "sweep.py") and "fmi" not in p.parts}
+              if p.name not in ("cli.py", "plot.py") and "fmi" not in p.parts and "sweep" not in p.parts}
     return files_digest(sorted(engine | loaded_sources("fmus")) + [COOL, STALL],
                   *package_stamps("CoolProp", "numpy", "scipy"))
 

@@ -46,6 +46,9 @@ WAIT_BUDGET = 900.0      # ... for at most this many seconds in all
 PAPER_ALPHA = 0.85       # rad: the paper's optimal phase angle of the hybrid ("near 0.85 rad")
 
 
+#: how a sweep meets failures on its workers (Dask retries, lost workers); tests/test_sweep_tasks.py
+WORKER_FAILURES = "When something fails on a worker: a point that raises is recorded as failed with its error and is not run again (`--retry-failed` on a rerun computes it again). A task that raises on its worker outside its points (loading the sweep function there, rebuilding the spec's expressions) is submitted with `retries=2` (`TASK_RETRIES` in `engine/sweep/executors.py`): Dask runs it again, on any worker, at most twice more, and then its points are recorded as failed with the error (`task failed: …`). Two, because such a failure either need not recur (a file that could not be read at that moment), and is gone by the next attempt, or lasts (the function's module missing on a remote worker), and then further attempts only delay the report. A worker process that dies during a task (killed, out of memory, a crash in native code) is not a task's error and `retries` does not count it: the scheduler runs the task again on a live worker (the nanny restarts the dead one) and fails it with `KilledWorker` only when more than `distributed.scheduler.allowed-failures` (3 by default) workers have died running it, so a point that crashes every worker is reported, not retried for ever. A death also counts against the tasks waiting on that worker (with one thread per worker, Dask queues a second task on it). `tests/test_sweep_tasks.py` checks the four cases on a local cluster."
+
 def memory() -> str:
     """``, 7.8 GiB memory`` (from /proc/meminfo; empty where there is none)."""
     mem = ""
@@ -274,7 +277,7 @@ def main() -> None:
         "`[derived]` values (arithmetic), an optional `[solve.NAME]` (a value found per point so that a residual "
         "is zero) and the `outputs` (result keys or expressions; for scenarios reductions of recorded variables: "
         "`load.T` (its final value), `min(...)`, `max(...)`, `mean(..., last = '2 min')`, `at(..., '5 min')`). "
-        "`engine/sweep.py` documents the format; `scenarios/sweeps/` holds three examples. The result is one "
+        "`engine/sweep/__init__.py` documents the format; `scenarios/sweeps/` holds three examples. The result is one "
         "Dataset with a dimension per swept parameter, a variable per output (NaN where a point failed), and "
         "`status`, `error`, `warning`, `point_time`, `evaluations` per point; it is written to NetCDF.")
     add("")
@@ -285,6 +288,8 @@ def main() -> None:
         "loses only the running tasks (the partial result is written with `status = \"interrupted: …\"`) and a "
         "rerun computes only the missing points. A point that raises is recorded with its error "
         "(`--retry-failed` computes it again) while the others complete.")
+    add("")
+    add(WORKER_FAILURES)
     add("")
     add("## Targets")
     add("")

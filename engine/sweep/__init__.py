@@ -3,7 +3,7 @@
 A sweep spec is a TOML file::
 
     name = "fig11"                       # optional; also description = "..."
-    function = "cryocosim.fmus.hybrid:cyclic_steady_state"   # or: scenario = "../cooldown.toml"
+    function = "cryocosim.fmus.reference.hybrid:cyclic_steady_state"   # or: scenario = "../cooldown.toml"
     # stop_time = "10 min"               # scenario sweeps: overrides [run] stop_time (and
     # output_interval = "10 s"           #   output_interval: the samples min/max/mean see)
     # batch_size = 50                    # points per Dask task (default: a few tasks per worker)

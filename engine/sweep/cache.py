@@ -10,7 +10,7 @@ import uuid
 import warnings
 from pathlib import Path
 
-from ..expr import one_line as type_and_message
+from ..errors import exception_line
 from .limits import SweepWriteError
 
 
@@ -100,4 +100,4 @@ def os_error_text(exc: OSError) -> str:
     """``"No space left on device (errno 28)"``."""
     if exc.errno is not None and exc.strerror:
         return f"{exc.strerror} (errno {exc.errno})"
-    return type_and_message(exc)
+    return exception_line(exc)

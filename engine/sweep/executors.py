@@ -15,7 +15,7 @@ import time
 import uuid
 
 from ..errors import one_line
-from ..expr import one_line as type_and_message
+from ..errors import exception_line
 from .limits import SweepError, default_workers
 from .worker import run_batch
 
@@ -45,7 +45,7 @@ class SynchronousExecutor:
             try:
                 yield i, run_batch(definition, batch), None
             except Exception as exc:  # noqa: BLE001
-                yield i, None, type_and_message(exc)
+                yield i, None, exception_line(exc)
 
     def close(self):
         pass
@@ -103,7 +103,7 @@ class DaskExecutor:
             try:
                 yield i, fut.result(), None
             except Exception as exc:  # noqa: BLE001 - a lost worker, a task that could not run
-                yield i, None, f"task failed: {type_and_message(exc)}"
+                yield i, None, f"task failed: {exception_line(exc)}"
             fut.release()
 
     def cancel(self):

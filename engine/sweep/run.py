@@ -20,7 +20,7 @@ import numpy as np
 from .. import __version__
 from ..checks import check_output_path
 from ..errors import describe
-from ..expr import one_line as type_and_message
+from ..errors import exception_line
 from .cache import PartsCache, os_error_text, remove_file
 from .executors import CONNECT_TIMEOUT, DaskExecutor, SynchronousExecutor, make_batches
 from .limits import SweepError, SweepWriteError, check_workers
@@ -276,7 +276,7 @@ def _write(ds, path: Path, parts: Path | None = None) -> None:
     try:
         data = ds.to_netcdf(engine="netcdf4", encoding=enc)   # in memory: a disk error is an OSError below
     except Exception as exc:  # noqa: BLE001 - a library failure, one line
-        raise SweepWriteError(f"cannot write sweep result '{path}': {type_and_message(exc)}{kept}") from None
+        raise SweepWriteError(f"cannot write sweep result '{path}': {exception_line(exc)}{kept}") from None
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
@@ -289,7 +289,7 @@ def _write(ds, path: Path, parts: Path | None = None) -> None:
         with xr.open_dataset(tmp, engine="netcdf4") as back:
             ok = dict(back.sizes) == dict(ds.sizes) and back.attrs.get("status") == ds.attrs["status"]
     except Exception as exc:  # noqa: BLE001
-        ok, why = False, type_and_message(exc)
+        ok, why = False, exception_line(exc)
     else:
         why = "it does not hold the sweep (was it changed by another program?)"
     if not ok:

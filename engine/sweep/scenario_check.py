@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..checks import check_run_length
-from ..errors import ConfigurationError, CryocosimError, describe, one_line
+from ..errors import ConfigurationError, ParameterError, describe, one_line
 from ..expr import CONSTANTS
 from .functions import file_digest
 from .limits import MAX_POINT_VALUES, SweepError, read_spec_text
@@ -73,8 +73,8 @@ def check_scenario(spec: SweepSpec, base: Path, trust: bool = True, announce: st
                 and var.type is float else value
             try:
                 converted.append(actor.coerce(var, given))
-            except CryocosimError as exc:
-                msg = one_line(exc).replace(f"actor '{a}': parameter '{v}'", "").lstrip(" :=")
+            except ParameterError as exc:   # actor.coerce names the actor and parameter: say only what
+                msg = one_line(exc.detail if exc.detail is not None else exc).lstrip(" :=")
                 raise SweepError(f"{pwhere}: value #{i + 1} ({describe(value)}): {msg}") from None
         if len({json.dumps(c) for c in converted}) != len(converted):
             raise SweepError(f"{pwhere}: two values are the same in {var.unit}")

@@ -19,7 +19,7 @@ import numpy as np
 from ..checks import RESOLUTION, check_time
 from ..errors import ConfigurationError, describe, one_line
 from ..expr import CONSTANTS
-from ..expr import one_line as type_and_message
+from ..errors import exception_line
 from ..schema import kind_of
 from .expressions import Expr
 from .functions import FunctionSource, check_arguments, check_function, import_sweep_function
@@ -74,9 +74,9 @@ class SweepSpec:
         try:
             fn = import_sweep_function(self.function.ref)
         except (ImportError, AttributeError, ValueError) as exc:
-            raise SweepError(f"{where}: cannot load {describe(self.target)}: {type_and_message(exc)}") from None
+            raise SweepError(f"{where}: cannot load {describe(self.target)}: {exception_line(exc)}") from None
         except Exception as exc:  # noqa: BLE001 - a module that fails on import
-            raise SweepError(f"{where}: importing {describe(self.target)} failed: {type_and_message(exc)}") from None
+            raise SweepError(f"{where}: importing {describe(self.target)} failed: {exception_line(exc)}") from None
         try:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):

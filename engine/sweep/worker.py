@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import describe, one_line
 from ..expr import TIME, PointError, UnknownName, scalar
-from ..expr import one_line as type_and_message
+from ..errors import exception_line
 from .expressions import Expr
 from .functions import import_sweep_function
 from .tables import Solve
@@ -104,7 +104,7 @@ class PointRunner:
                 if self.mode == "scenario" and ns.get("__status__", "completed") != "completed":
                     rec["warning"] = f"run {ns['__status__']}"
             except UnknownName as exc:
-                rec["status"], rec["error"] = "failed", type_and_message(exc)
+                rec["status"], rec["error"] = "failed", exception_line(exc)
                 rec["outputs"] = {}
                 if self.mode == "function" and not seen_before and self.seen and exc.name not in self.seen:
                     # the function's first result lacks a name the spec uses: every point would fail
@@ -113,7 +113,7 @@ class PointRunner:
                     rec["spec_error"] = (f"{exc.where}: '{exc.name}' is neither an input nor a key of the "
                                          f"result of {self.d['function']} (its keys: {keys or 'none'})")
             except Exception as exc:  # noqa: BLE001 - a failed point is recorded, the others go on
-                rec["status"], rec["error"] = "failed", type_and_message(exc)
+                rec["status"], rec["error"] = "failed", exception_line(exc)
                 rec["outputs"] = {}
         msgs = list(dict.fromkeys(one_line(w.message) for w in caught))
         if msgs:
