@@ -830,16 +830,16 @@ def method_section(size) -> list[str]:
     return [
         "## 5. How it works (`engine/master.py`, `engine/stepcontrol.py`)", "",
         "- **Macro steps.** With a `tolerance` (or `iterate`) the master advances the whole system from one "
-        "synchronisation time to the next (`Master._run_macro`). Every actor steps at its ratio to the fastest actor's "
+        "synchronisation time to the next (`MacroStepper.run` in `engine/macro.py`). Every actor steps at its ratio to the fastest actor's "
         "step (here all actors have the same nominal step, so each takes one step per macro step); a macro step never "
         "passes an output time, a time event or the stop time, and the steps before such a time are made equal. The "
         "whole state (every actor's `get_state`, the bus, the event flags) is saved before each macro step; a rejected "
         "step is restored and retried smaller. Steps are bounded by `min_step`/`max_step`, by default 1e-4 and 1e3 times "
         "the nominal step (5 µs and 50 s here), and in practice by the output interval.",
-        "- **Iterated coupling** (`iterate = true`, `Master._iterate_step`). Every input is held over the step at its "
+        "- **Iterated coupling** (`iterate = true`, `IteratedCoupling.step` in `engine/iteration.py`). Every input is held over the step at its "
         "producer's value at the *end* of the step. Those values `x` (the coupled outputs, "
         f"{size['coupled']} here) solve `F(x) = x`, where `F(x)` is what the actors put out at the end of the step, "
-        "each run alone from the saved state with its inputs held at `x` (`_run_actor`). Newton's method: "
+        "each run alone from the saved state with its inputs held at `x` (`IteratedCoupling.run_actor`). Newton's method: "
         "`x <- x + relaxation (I - J)^-1 (F(x) - x)` (relaxation 1 by default).",
         "- **Per-actor finite-difference Jacobians.** With inputs held, the actors are independent over the step, so "
         "`J = dF/dx` comes from forward differences one actor and one of its sources at a time (`_jacobian`): one "

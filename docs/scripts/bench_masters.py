@@ -715,8 +715,8 @@ def write_page(path: Path, args, res: dict, prof: dict, wall: float) -> None:
           "Python call. *With coupling*: also `a.u = src.x` before each call.",
           "- **Bare simpy**: one generator per process resumed by simpy's event loop "
           "(`env.timeout` creates and schedules one event per step); no model, no data.",
-          "- **Engine, native** (`cryocosim.master.Master._actor_process`): per actor step one simpy "
-          "event (a priority-ordered `Event` scheduled by `Master._wait`, resumed by "
+          "- **Engine, native** (`FixedClock._actor` in `engine/clock.py`): per actor step one simpy "
+          "event (a `Timeout` whose simpy time orders it within the tick, `Timeline.wait`, resumed by "
           "`simpy.Environment.step`), `Bus.read_inputs` (each connected input from its producer's "
           "slot, the slot's valid time compared with the read limit, unit scale and offset applied), "
           "`do_step`, `Bus.publish` (every output and local Real into its slot), a step counter; "
@@ -782,7 +782,7 @@ def write_page(path: Path, args, res: dict, prof: dict, wall: float) -> None:
               f"{en2[0]:.2f} µs per actor step, {fl2[0]:.2f} µs is the floor (the model and a call), "
               f"about {sp2[0]:.2f} µs the cost of one simpy process step, and {rest:.2f} µs the rest "
               "(bus reads and publishes, the engine's own event scheduling, the time conversion and "
-              "step bookkeeping of `_actor_process`).", ""]
+              "step bookkeeping of `FixedClock._actor`).", ""]
     L += ["## Notes", "",
           "- Every master here runs in one process and one Python interpreter; the FMU is the same "
           "file for all of them (exported once per script run into a temporary folder).",
