@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cryocosim import Input, Output, Parameter
 
-from .gas import PROPERTY_BACKEND_PARAMETER
-from .stream_exchanger import PRESSURE_DROP_PARAMETERS, StreamExchanger, p_out_output
+from .base.stream_exchanger import PRESSURE_DROP_PARAMETERS, StreamExchanger, p_out_output
+from .properties.gas import PROPERTY_BACKEND_PARAMETER
 
 
 class Aftercooler(StreamExchanger):
@@ -21,7 +21,7 @@ class Aftercooler(StreamExchanger):
     cp is evaluated at the inlet (p, T_in).  Optional friction pressure drop
     ``dp = dp_nominal (mdot/mdot_nominal)**2`` (default 0): the gas leaves at p_out = p - dp with
     h_out = h_x (isenthalpic, so mdot (h_in - h_out) = heat_rejected exactly) and
-    T_out = T(p_out, h_out); without it T_out = T_x (see :class:`.StreamExchanger`).  With no
+    T_out = T(p_out, h_out); without it T_out = T_x (see :class:`.base.stream_exchanger.StreamExchanger`).  With no
     forward flow (mdot <= 0) the gas passes unchanged and no heat is rejected.  ``T_sink`` is
     tunable (a cooling-water upset).
     """

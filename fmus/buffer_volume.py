@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cryocosim import Actor, Input, ModelError, Output, Parameter
 
-from .stirling_stage import fluid_parameters, ideal_gas
+from .properties.ideal_gas import fluid_parameters, ideal_gas
 
 
 class BufferVolume(Actor):

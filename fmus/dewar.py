@@ -3,9 +3,9 @@ and the stations' thermal masses.
 
 ``Dewar`` computes, from the station temperatures it is given, the radiation, residual-gas and
 waveguide conduction loads of J. R. Fisher's maser dewar (NRAO EDTN 203, 1979, sec. 2; seed 002)
-with the physics of :mod:`cryocosim.fmus.dewar_heat`.  ``ThermalStation`` is a copper (or
+with the physics of :mod:`cryocosim.fmus.physics.dewar_heat`.  ``ThermalStation`` is a copper (or
 stainless, aluminium) mass whose heat capacity falls with temperature
-(:mod:`cryocosim.fmus.materials`).  A 4 K refrigerator system connects each station's ``T`` to
+(:mod:`cryocosim.fmus.properties.materials`).  A 4 K refrigerator system connects each station's ``T`` to
 the dewar's inputs and the dewar's heat outputs to the stations' ``heat_in``.
 
 Default geometry: the note's Fig. 3 dewar as its text gives it.
@@ -45,12 +45,12 @@ import math
 
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
-from .conductivity import CONDUCTORS, T_MAX, T_MIN
-from .dewar_heat import (GASES, SIGMA, TORR, Chain, Line, Section, emissivity_cylinders,
-                         emissivity_plates, free_molecular_coefficient)
-from .materials import T_MAX as M_T_MAX
-from .materials import T_MIN as M_T_MIN
-from .materials import Material
+from .physics.dewar_heat import (GASES, SIGMA, TORR, Chain, Line, Section, emissivity_cylinders,
+                                 emissivity_plates, free_molecular_coefficient)
+from .properties.conductivity import CONDUCTORS, T_MAX, T_MIN
+from .properties.materials import T_MAX as M_T_MAX
+from .properties.materials import T_MIN as M_T_MIN
+from .properties.materials import Material
 
 CM = 1e-2
 CM2 = 1e-4
@@ -71,7 +71,7 @@ class Dewar(Actor):
 
     Radiation: eqs. 1-3, 5 of NRAO EDTN 203 with sigma = 5.670e-8 W/(m2 K4); gas: eq. 17 with the
     kinetic-theory K; conduction: eqs. 21-23 with NIST k(T), joint temperatures by root finding
-    (:mod:`cryocosim.fmus.dewar_heat`).  Geometry and assumptions: module docstring.
+    (:mod:`cryocosim.fmus.physics.dewar_heat`).  Geometry and assumptions: module docstring.
     """
 
     _guesses: tuple = (None, None, None)  # the last waveguide solutions (pump, output, input)
@@ -289,7 +289,7 @@ class ThermalStation(Actor):
     """A refrigerator station (the 77 K shield, the 15 K stage, the 4 K station) as a lumped mass
     whose heat capacity falls with temperature.
 
-    Energy balance, the energy E = m h_metal(T) as state (:class:`~.materials.Material`, NIST
+    Energy balance, the energy E = m h_metal(T) as state (:class:`~.properties.materials.Material`, NIST
     specific-heat fits, h = 0 at 4 K)::
 
         dE/dt = heat_applied + heat_in + heat_rejected - heat_out

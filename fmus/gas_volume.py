@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
-from .gas import PROPERTY_BACKEND_PARAMETER, FluidStateError, gas_for
+from .properties.gas import PROPERTY_BACKEND_PARAMETER, FluidStateError, gas_for
 
 
 class GasVolume(Actor):

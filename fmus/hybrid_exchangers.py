@@ -6,7 +6,7 @@ import math
 
 from cryocosim import Actor, Input, Local, Output, Parameter
 
-from .stirling_stage import fluid_parameters, ideal_gas
+from .properties.ideal_gas import fluid_parameters, ideal_gas
 
 
 class HybridExchangers(Actor):

@@ -8,7 +8,7 @@ import math
 
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
-from . import jt_physics as jt
+from .physics import jt_physics as jt
 
 #: throat area [m2] that passes the note's 0.32 g/s at a J-T inlet of 20 atm and 4.2 K with a 1 atm
 #: exhaust (``jt_physics.throat_area_for(0.32e-3)``; 0.136 mm equivalent diameter)
@@ -17,7 +17,7 @@ THROAT_AREA_NOTE = 1.4441e-08
 # -- the station's copper: enthalpy table --------------------------------------------------------
 #: Below 4 K copper's c = k (gamma T + beta T^3), gamma = 0.695 mJ/(mol K2), beta = 0.0473
 #: mJ/(mol K4) (electronic + Debye, theta_D = 344 K) per 63.546 g/mol, scaled by k so that it
-#: meets the NIST fit of ``fmus/materials.py`` at 4 K (k = 1.088); from 4 K up, that fit's table.
+#: meets the NIST fit of ``fmus/properties/materials.py`` at 4 K (k = 1.088); from 4 K up, that fit's table.
 _GAMMA_CU = 0.695e-3 / 63.546e-3
 _BETA_CU = 0.0473e-3 / 63.546e-3
 _T_LOW = 2.0
@@ -28,7 +28,7 @@ def _copper():
     """(k, Ts, hs) of the copper table (built once: Material('copper')'s 0.02 K table as lists)."""
     global _COPPER
     if _COPPER is None:
-        from .materials import Material
+        from .properties.materials import Material
 
         m = Material("copper")
         k = m.cp(4.0) / (_GAMMA_CU * 4.0 + _BETA_CU * 64.0)
@@ -77,7 +77,7 @@ class JTStage(Actor):
     """The J-T loop of NRAO EDTN 203 Fig. 10 with its 4 K station (liquid inventory as a state).
 
     Each step, from the inputs ``T_77``, ``T_15`` (the GM stations) and the station's state, the
-    loop is solved quasi-steadily (``fmus/jt_physics.py``, eq. 35-38): the supply (``p_supply``,
+    loop is solved quasi-steadily (``fmus/physics/jt_physics.py``, eq. 35-38): the supply (``p_supply``,
     ``T_supply``) leaves the 77 K and 15 K stations at their temperatures; X3 (effectiveness E3)
     between it and the gas returning from the 4 K station at its temperature gives the J-T inlet
     state 5; the valve passes the isentropic-nozzle flow of real helium at that state

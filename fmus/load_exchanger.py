@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from cryocosim import Input, Output, Parameter
 
-from .gas import PROPERTY_BACKEND_PARAMETER
-from .stream_exchanger import (PRESSURE_DROP_PARAMETERS, StreamExchanger, check_inleak,
-                               conduction_inleak, inleak_conductance, p_out_output)
+from .base.stream_exchanger import PRESSURE_DROP_PARAMETERS, StreamExchanger, p_out_output
+from .physics.inleak import check_inleak, conduction_inleak, inleak_conductance
+from .properties.gas import PROPERTY_BACKEND_PARAMETER
 
 
 class LoadExchanger(StreamExchanger):
@@ -29,7 +29,7 @@ class LoadExchanger(StreamExchanger):
     linear in the temperature difference (conduction-dominated; radiation linearised), given as
     ``inleak_heat`` [W] with the gas at ``inleak_T_ref`` (default 184 K, the seed's gas leaving
     the load, point 6), i.e. a conductance G = inleak_heat / (T_ambient - inleak_T_ref), limited
-    by the stream's capacity (:func:`.conduction_inleak`) and acting on the gas as it leaves the
+    by the stream's capacity (:func:`.physics.inleak.conduction_inleak`) and acting on the gas as it leaves the
     load exchange at T_x (so the outlet does not exceed T_ambient, even at a trickle of flow)::
 
         heat_inleak = mdot cp (T_ambient - T_x) (1 - exp(-G / (mdot cp)))
@@ -39,7 +39,7 @@ class LoadExchanger(StreamExchanger):
     load exchange (it does not reduce ``heat_load``); it vanishes as the cold parts reach
     ambient temperature, and with no forward flow it is not absorbed (``heat_inleak`` = 0: it
     would warm metal without thermal mass here).  Default 0 W.  Optional pressure drop
-    ``dp_nominal`` (see :class:`.StreamExchanger`).  With no forward flow (mdot <= 0) the gas
+    ``dp_nominal`` (see :class:`.base.stream_exchanger.StreamExchanger`).  With no forward flow (mdot <= 0) the gas
     passes unchanged and no heat is taken.
     """
 
@@ -76,7 +76,8 @@ class LoadExchanger(StreamExchanger):
     def wall_temperature(self) -> float:
         return self.T_load
 
-    def _check_parameters(self, where: str) -> None:
+    def _check_parameters(self) -> None:
+        super()._check_parameters()
         check_inleak(self, "inleak_heat", "T_ambient", "inleak_T_ref")
 
     def inleak(self, mdot: float, cp: float, T_gas: float) -> float:

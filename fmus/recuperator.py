@@ -7,8 +7,8 @@ import numpy as np
 
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
-from .gas import PROPERTY_BACKEND_PARAMETER, FluidStateError, gas_for
-from .materials import T_MAX, T_MIN, Material
+from .properties.gas import PROPERTY_BACKEND_PARAMETER, FluidStateError, gas_for
+from .properties.materials import T_MAX, T_MIN, Material
 
 try:  # numpy's compiled interp, which np.interp calls after its argument checks (same result)
     from numpy._core.multiarray import interp as _interp
@@ -33,7 +33,7 @@ _STEP_MAX = 30
 #: grid step [K] of the wall cp table interpolated in the step (cp only sets the implicit
 #: step's linearisation; the wall energy itself always goes through the material's h table)
 _CP_GRID_STEP = 0.25
-#: grid step [K] of the material's enthalpy table (fmus/materials.py)
+#: grid step [K] of the material's enthalpy table (fmus/properties/materials.py)
 _MATERIAL_DT = 0.02
 
 
@@ -45,7 +45,7 @@ class Recuperator(Actor):
     and flows to node n, the cold stream enters at node n and flows to node 0.  Each stream
     exchanges with the wall through UA_side / n per segment; the gas holds no energy
     (quasi-steady).  The wall stores energy at the nodes, E_j = m_j h_metal(T_j)
-    (``fmus/materials.py``) with lumped masses M/n (M/(2n) at the two ends), and its temperature
+    (``fmus/properties/materials.py``) with lumped masses M/n (M/(2n) at the two ends), and its temperature
     varies linearly between neighbouring nodes; no axial conduction.
 
     **Gas, exact on each segment.**  In the stream's own direction s in [0, 1] along a segment,
@@ -179,7 +179,7 @@ class Recuperator(Actor):
         grid = np.arange(T_MIN, T_MAX + 0.5 * _CP_GRID_STEP, _CP_GRID_STEP)
         self._cp_T, self._cp_v = grid, np.asarray(self._material.cp(grid), dtype=float)
         # T(h) of the wall: the material's own h on the grid of its table (uniform 0.02 K, see
-        # fmus/materials.py), so np.interp below is its exact inverse T_from_h without the
+        # fmus/properties/materials.py), so np.interp below is its exact inverse T_from_h without the
         # per-call checks (a state outside the table gives NaN and a ModelError instead)
         T_tab = np.linspace(T_MIN, T_MAX, int(round((T_MAX - T_MIN) / _MATERIAL_DT)) + 1)
         self._h_tab, self._T_tab = np.asarray(self._material.h(T_tab), dtype=float), T_tab

@@ -5,8 +5,9 @@ import math
 
 from cryocosim import Input, Output, Parameter
 
-from .gas import FLUIDS, PROPERTY_BACKEND_PARAMETER
-from .screw_machine import ScrewMachine, compression_work, leak_mass_flow, running_weight
+from .base.screw_machine import ScrewMachine
+from .physics.screw_machine import compression_work, leak_mass_flow, running_weight
+from .properties.gas import FLUIDS, PROPERTY_BACKEND_PARAMETER
 
 _ATM = 101325.0
 _TWO_PI = 2.0 * math.pi
@@ -19,7 +20,7 @@ class ScrewCompressor(ScrewMachine):
     screw expander, nitrogen from about 0.5 atm to 1 atm at 10,000 rpm; the casing is cooled
     (cooling chamber 102).  Per revolution the male rotor displaces ``displacement`` of suction
     gas (rho1, T1); the trapped pocket is compressed isentropically by the built-in volume ratio
-    vi and then opened to the discharge pressure p2 (see :mod:`.screw_machine`)::
+    vi and then opened to the discharge pressure p2 (see :mod:`.physics.screw_machine`)::
 
         w_ind   = (u_i - u1) + p2/rho_i - p1/rho1                 indicated work [J/kg]
         w_shaft = w_ind / efficiency    (w_ind * efficiency if w_ind < 0)
@@ -36,7 +37,7 @@ class ScrewCompressor(ScrewMachine):
 
     At rest (f = 0) the torque is the static ``displacement (p_out - p_in) / (2 pi)``: zero at
     equal pressures, resisting when p_out > p_in; from ``transition_speed`` on it is the running
-    formula exactly (the blend and its default are explained in :mod:`.screw_machine`).
+    formula exactly (the blend and its default are explained in :mod:`.physics.screw_machine`).
 
     The leaked gas is recompressed: its share of the shaft power is rejected to the oil-cooled
     casing (``heat_casing``), so the gas receives exactly ``power - heat_casing``.  Reverse

@@ -5,9 +5,10 @@ import math
 
 from cryocosim import Input, Output, Parameter
 
-from .gas import FLUIDS, PROPERTY_BACKEND_PARAMETER
-from .screw_machine import ScrewMachine, expansion_work, leak_mass_flow, running_weight
-from .stream_exchanger import check_inleak, conduction_inleak, inleak_conductance
+from .base.screw_machine import ScrewMachine
+from .physics.inleak import check_inleak, conduction_inleak, inleak_conductance
+from .physics.screw_machine import expansion_work, leak_mass_flow, running_weight
+from .properties.gas import FLUIDS, PROPERTY_BACKEND_PARAMETER
 
 _ATM = 101325.0
 _TWO_PI = 2.0 * math.pi
@@ -21,7 +22,7 @@ class ScrewExpander(ScrewMachine):
     expander on the compressor's shaft, which recovers the expansion work.  Per revolution the
     rotor admits ``displacement`` of inlet gas (rho4 = rho(p_in, T_in)); the pocket expands
     isentropically by the built-in volume ratio vi and is then opened to the exhaust pressure
-    p5 (see :mod:`.screw_machine`)::
+    p5 (see :mod:`.physics.screw_machine`)::
 
         w_out   = (u4 - u_i) + p4/rho4 - p5/rho_i                   indicated work [J/kg]
         w_shaft = efficiency * w_out     (w_out / efficiency if w_out < 0)
@@ -36,7 +37,7 @@ class ScrewExpander(ScrewMachine):
 
     At rest (f = 0) the torque is the static ``displacement (p_in - p_out) / (2 pi)``: zero at
     equal pressures, driving when p_in > p_out; from ``transition_speed`` on it is the running
-    formula exactly (blend and default explained in :mod:`.screw_machine`).  The part of the
+    formula exactly (blend and default explained in :mod:`.physics.screw_machine`).  The part of the
     indicated work that does not reach the shaft (friction, heat) stays in the gas; leakage
     bypasses the rotors isenthalpically.
 
@@ -46,7 +47,7 @@ class ScrewExpander(ScrewMachine):
     the conduction into the cold rotors).  It is conduction from oil at ``T_oil`` and is given as
     ``bearing_heat`` [W] with the inlet gas at ``bearing_T_ref`` (default 185 K, the seed's
     expander inlet), i.e. a conductance G = bearing_heat / (T_oil - bearing_T_ref).  The heat goes
-    into the exhaust gas, limited by the stream's capacity (:func:`.conduction_inleak`)::
+    into the exhaust gas, limited by the stream's capacity (:func:`.physics.inleak.conduction_inleak`)::
 
         heat_bearing = mdot cp4 (T_oil - T_in) (1 - exp(-G / (mdot cp4)))
 
@@ -128,5 +129,6 @@ class ScrewExpander(ScrewMachine):
         self.eta_vol = mdot / m_disp if m_disp > 0.0 else 0.0
         self.heat_bearing = q_bearing
 
-    def _check_parameters(self, where: str) -> None:
+    def _check_parameters(self) -> None:
+        super()._check_parameters()
         check_inleak(self, "bearing_heat", "T_oil", "bearing_T_ref")

@@ -5,17 +5,7 @@ import math
 
 from cryocosim import Actor, Input, Output, Parameter
 
-
-def _phi1(x: float) -> float:
-    """(1 - exp(-x)) / x, well conditioned for small x (1 at x = 0)."""
-    return -math.expm1(-x) / x if x > 0.0 else 1.0
-
-
-def _phi2(x: float) -> float:
-    """(x - 1 + exp(-x)) / x**2 (1/2 at x = 0), by its series where the formula cancels."""
-    if x < 1e-2:
-        return 0.5 - x / 6.0 + x * x / 24.0 - x**3 / 120.0 + x**4 / 720.0
-    return (x + math.expm1(-x)) / (x * x)
+from .physics.exponential import phi1, phi2
 
 
 class Shaft(Actor):
@@ -78,8 +68,8 @@ class Shaft(Actor):
             if t_move < h:
                 w1 = 0.0  # stopped exactly, stiction holds it (D < T_c)
             else:
-                w1 = max(0.0, w0 * math.exp(-x) + A * t_move / J * _phi1(x))
-            int_w = w0 * t_move * _phi1(x) + A * t_move * t_move / J * _phi2(x)
+                w1 = max(0.0, w0 * math.exp(-x) + A * t_move / J * phi1(x))
+            int_w = w0 * t_move * phi1(x) + A * t_move * t_move / J * phi2(x)
         self.speed = w1
         self.expander_speed = r * w1
         self.friction_power = max(0.0, (D * int_w - 0.5 * J * (w1 * w1 - w0 * w0)) / h) if h > 0 else 0.0

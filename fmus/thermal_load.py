@@ -5,7 +5,7 @@ import math
 
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
-from .materials import T_MAX, T_MIN, Material
+from .properties.materials import T_MAX, T_MIN, Material
 
 #: scipy.constants.Stefan_Boltzmann (2 pi**5 k**4 / (15 h**3 c**2) from the exact SI constants,
 #: W/(m2 K4)) and scipy.constants.torr [Pa], written out: importing scipy.constants costs 0.3 s

@@ -7,22 +7,8 @@ import math
 
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
-from .shaft import _phi1, _phi2
-from .stirling_stage import fluid_parameters, ideal_gas
-
-
-def _chi(x: float) -> float:
-    """(x - 2 (1 - e^-x) + (1 - e^-2x)/2) / x**3 (1/3 at x = 0): with w(s) = w0 + D (1 -
-    e^-(x s/t))/x, the integral of w**2 over [0, t] is t (w0**2 + 2 w0 D phi2(x) + D**2 chi(x)).
-    Below x = 1/4, where the formula cancels, its series sum_n (-1)^n (2 - 2^(n-1))/n! x^(n-3),
-    n = 3..14 (relative error below 1e-14)."""
-    if x < 0.25:
-        total, term = 0.0, 1.0 / 6.0          # term = (-x)^(n-3) / n!
-        for n in range(3, 15):
-            total += (2.0 ** (n - 1) - 2.0) * term   # (-1)^n (2 - 2^(n-1)) = (-1)^(n-3) (2^(n-1) - 2)
-            term *= -x / (n + 1)
-        return total
-    return (x - 2.0 * -math.expm1(-x) + 0.5 * -math.expm1(-2.0 * x)) / (x**3)
+from .physics.exponential import chi, phi1, phi2
+from .properties.ideal_gas import fluid_parameters, ideal_gas
 
 
 class Turbine(Actor):
@@ -35,7 +21,7 @@ class Turbine(Actor):
 
     (eta = ``efficiency``, 1: the paper's reversible turbine; a reversed pressure ratio, only
     in transients, drives the same nozzle backwards, fed from the outlet side, as in
-    ``fmus/hybrid.py``; its power is counted on |mdot|).  The flow does not depend on the
+    ``fmus/reference/hybrid.py``; its power is counted on |mdot|).  The flow does not depend on the
     speed (the paper's nozzle characteristic).
 
     Rotor (``inertia`` > 0; 0: none, the turbine always at its design point as in the paper):
@@ -174,10 +160,10 @@ class Turbine(Actor):
         # w(s) = w0 + D phi1(k s/J) s/t, D = (A - k w0) t/J: no cancellation as k -> 0
         x = k * t_move / J
         D = (A - k * w0) * t_move / J
-        w1 = 0.0 if t_move < h else max(0.0, w0 + D * _phi1(x))
-        p2 = _phi2(x)
+        w1 = 0.0 if t_move < h else max(0.0, w0 + D * phi1(x))
+        p2 = phi2(x)
         int_w = t_move * (w0 + D * p2)
-        int_w2 = t_move * (w0 * w0 + 2.0 * w0 * D * p2 + D * D * _chi(x))
+        int_w2 = t_move * (w0 * w0 + 2.0 * w0 * D * p2 + D * D * chi(x))
         self.speed = w1
         self.stalled = 1.0 if w1 == 0.0 else 0.0
         self.power = G * (c * int_w - r * int_w2) / h

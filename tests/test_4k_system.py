@@ -67,7 +67,7 @@ def monolithic_cooldown_events():
 
     from cryocosim.fmus import gm_cryostat as gm
     from cryocosim.fmus.jt_stage import copper_c
-    from cryocosim.fmus.materials import Material
+    from cryocosim.fmus.properties.materials import Material
 
     actors, gm_kw = the_models()
     a_jt, dew = actors["jt"], actors["dewar"]
@@ -117,7 +117,7 @@ def steady_stations_by_hand():
     from scipy.optimize import fsolve
 
     from cryocosim.fmus import gm_cryostat as gm
-    from cryocosim.fmus import jt_physics as jt
+    from cryocosim.fmus.physics import jt_physics as jt
 
     actors, gm_kw = the_models()
     a_jt, dew = actors["jt"], actors["dewar"]

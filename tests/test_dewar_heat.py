@@ -1,4 +1,4 @@
-"""Dewar heat loads (fmus/conductivity.py, fmus/dewar_heat.py, fmus/dewar.py) against analytic
+"""Dewar heat loads (fmus/properties/conductivity.py, fmus/physics/dewar_heat.py, fmus/dewar.py) against analytic
 limits and the worked numbers of NRAO EDTN 203 (J. R. Fisher 1979, seed 002, "the note").
 
 Tolerances: identities that hold in exact arithmetic are tested to a few ulps (1e-12..1e-15);
@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from cryocosim.fmus.conductivity import (CONDUCTORS, GRADES, NOTE_TABLE4, conductor,
+from cryocosim.fmus.properties.conductivity import (CONDUCTORS, GRADES, NOTE_TABLE4, conductor,
                                          copper_line_excess, note_integral, table4_comparison)
 from cryocosim.fmus.dewar import Dewar, ThermalStation
-from cryocosim.fmus.dewar_heat import (NOTE_K, NOTE_SIGMA, SIGMA, TORR, Chain, Intercept, Line,
+from cryocosim.fmus.physics.dewar_heat import (NOTE_K, NOTE_SIGMA, SIGMA, TORR, Chain, Intercept, Line,
                                        Section, cavity_emissivity, emissivity_cylinders,
                                        emissivity_plates, emissivity_spheres, eq16_coefficient,
                                        floating_shields, free_molecular_coefficient,
                                        gas_conduction, mean_free_path, radial_conduction,
                                        radiation)
-from cryocosim.fmus.materials import Material
+from cryocosim.fmus.properties.materials import Material
 
 CM, CM2, MW = 1e-2, 1e-4, 1e3
 

@@ -1,11 +1,11 @@
-"""Real-gas property layer (cryocosim.fmus.gas): Newton solvers against CoolProp's own flashes."""
+"""Real-gas property layer (cryocosim.fmus.properties.gas): Newton solvers against CoolProp's own flashes."""
 import math
 
 import CoolProp.CoolProp as CP
 import pytest
 
 from cryocosim.errors import ModelError
-from cryocosim.fmus.gas import FluidStateError, Gas, canonical_fluid
+from cryocosim.fmus.properties.gas import FluidStateError, Gas, canonical_fluid
 
 ATM = 101325.0
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from cryocosim.errors import ConfigurationError, ModelError
-from cryocosim.fmus import gas as gas_module
-from cryocosim.fmus.gas import BACKENDS, FluidStateError, Gas, canonical_backend
-from cryocosim.fmus.screw_machine import compression_work, expansion_work
+from cryocosim.fmus.properties import gas as gas_module
+from cryocosim.fmus.properties.gas import BACKENDS, FluidStateError, Gas, canonical_backend
+from cryocosim.fmus.physics.screw_machine import compression_work, expansion_work
 
 ATM = 101325.0
 ROOT = Path(__file__).resolve().parents[1]

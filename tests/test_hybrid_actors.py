@@ -1,7 +1,7 @@
 """The hybrid Stirling / reverse-Brayton cooler (seed 001) as co-simulated actors: stage, check
 valves, buffers, turbine, exchangers (fmus/stirling_stage.py, check_valve.py, buffer_volume.py,
 turbine.py, hybrid_exchangers.py) and scenarios/hybrid_stirling.toml, against hand calculations
-and against the monolithic reference solver fmus/hybrid.py."""
+and against the monolithic reference solver fmus/reference/hybrid.py."""
 import math
 import warnings
 from pathlib import Path
@@ -13,7 +13,7 @@ from cryocosim import ModelError, SimulationError, System
 from cryocosim.errors import CryocosimWarning
 from cryocosim.fmus.buffer_volume import BufferVolume
 from cryocosim.fmus.check_valve import CheckValve
-from cryocosim.fmus.hybrid import HybridSI, cyclic_steady_state, schmidt_limit, si_derivatives
+from cryocosim.fmus.reference.hybrid import HybridSI, cyclic_steady_state, schmidt_limit, si_derivatives
 from cryocosim.fmus.hybrid_exchangers import HybridExchangers
 from cryocosim.fmus.stirling_stage import StirlingStage
 from cryocosim.fmus.turbine import Turbine

@@ -1,5 +1,5 @@
 """The monolithic reference model of the hybrid Stirling / reverse-Brayton cooler
-(fmus/hybrid.py, Nellis & Maddocks, Cryogenics 43 (2003) 31-43, seed 001)."""
+(fmus/reference/hybrid.py, Nellis & Maddocks, Cryogenics 43 (2003) 31-43, seed 001)."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad, solve_ivp
 
-from cryocosim.fmus.hybrid import (HybridSI, cyclic_steady_state, derivatives, schmidt_limit,
+from cryocosim.fmus.reference.hybrid import (HybridSI, cyclic_steady_state, derivatives, schmidt_limit,
                                    si_derivatives)
 
 # Fig. 5 of the paper: R_cv,f = 0.2, R_cv,b -> inf, beta = 3, kappa = 2, S = 0.5, alpha = 1 rad,

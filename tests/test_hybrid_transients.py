@@ -7,7 +7,7 @@ rotor's speed fluctuation against its inertia.
 
 The co-simulations run at the scenarios' fixed explicit steps (1000 per cycle, Gauss-Seidel),
 whose coupling error tests/test_hybrid_actors.py measures: +0.26 % on the refrigeration Q_L,
-first order in the step, against the monolithic model fmus/hybrid.py."""
+first order in the step, against the monolithic model fmus/reference/hybrid.py."""
 import math
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from cryocosim.fmus.hybrid import HybridSI, cyclic_steady_state
+from cryocosim.fmus.reference.hybrid import HybridSI, cyclic_steady_state
 from cryocosim.fmus.hybrid_exchangers import HybridExchangers
 from cryocosim.fmus.turbine import Turbine
 from cryocosim.results import events_of
@@ -87,7 +87,7 @@ def groups(system) -> dict:
 
 def monolithic_q_l(g: dict, R_hp_b: float, R_lp_b: float) -> float:
     """Q_L (per cycle over p_charge V_E) at the cyclic steady state of the paper's eq. 30-32 with a
-    back-leak resistance of its own for each valve (fmus/hybrid.py takes one R_cv,b for both):
+    back-leak resistance of its own for each valve (fmus/reference/hybrid.py takes one R_cv,b for both):
     marched from the charge state with DOP853 until no pressure changes by 1e-9 over a cycle
     (the charge gas is conserved by the equations, so this is the state the co-simulation
     reaches after a leak opens at constant gas).  Q_L = 1/(2 pi) oint Wdot_t, Wdot_t = Mdot_t
@@ -282,7 +282,7 @@ def test_valve_leak_degrades_rectification_and_refrigeration_as_the_monolithic_m
 
 
 def test_both_valves_leaking_meet_the_monolithic_cyclic_steady_state(leak):
-    """Both check valves at R_cv,b = 2: the case cryocosim.fmus.hybrid.cyclic_steady_state
+    """Both check valves at R_cv,b = 2: the case cryocosim.fmus.reference.hybrid.cyclic_steady_state
     solves.  The leak opens at 0.1 s (5 cycles, the sealed state settled to 1e-4); 7 cycles
     later the cycle is settled to 1e-6.  The co-simulation meets the monolithic Q_L within
     (0, +0.5 %): the explicit coupling's first-order +0.26 %.  The reference of the scenario's

@@ -1,5 +1,5 @@
 """The J-T stage and the two-stage GM cryostat of NRAO EDTN 203 section 4 (seed 002):
-``fmus/jt_physics.py``, ``fmus/jt_stage.py``, ``fmus/gm_cryostat.py``.
+``fmus/physics/jt_physics.py``, ``fmus/jt_stage.py``, ``fmus/gm_cryostat.py``.
 
 Checked against things the code does not produce: the ideal-gas choked flow, CoolProp called
 directly (speed of sound, flashes, a brute-force scan of the isentrope), energy and mass
@@ -13,7 +13,7 @@ import pytest
 CoolProp = pytest.importorskip("CoolProp.CoolProp")
 
 from cryocosim.fmus import gm_cryostat as gm  # noqa: E402
-from cryocosim.fmus import jt_physics as jt  # noqa: E402
+from cryocosim.fmus.physics import jt_physics as jt  # noqa: E402
 from cryocosim.fmus.jt_stage import THROAT_AREA_NOTE, JTStage, copper_h  # noqa: E402
 
 ATM = 101325.0

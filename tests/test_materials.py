@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from cryocosim.fmus.materials import MATERIALS, Material
+from cryocosim.fmus.properties.materials import MATERIALS, Material
 
 HANDBOOK_300K = {"copper": 385.0, "stainless_304": 477.0, "aluminium_6061": 897.0}
 

@@ -5,10 +5,10 @@ import CoolProp.CoolProp as CP
 import pytest
 
 from cryocosim.errors import ModelError
-from cryocosim.fmus.gas import Gas
+from cryocosim.fmus.properties.gas import Gas
 from cryocosim.fmus.screw_compressor import ScrewCompressor
 from cryocosim.fmus.screw_expander import ScrewExpander
-from cryocosim.fmus.screw_machine import (compression_work, critical_pressure_ratio,
+from cryocosim.fmus.physics.screw_machine import (compression_work, critical_pressure_ratio,
                                           expansion_work, leak_mass_flow, LAMINAR_DP)
 
 ATM = 101325.0
@@ -257,7 +257,7 @@ def test_expander_at_rest_passes_only_leakage_unchanged():
 
 # ---- torque from rest to running speed -----------------------------------------------------------
 from cryocosim import ParameterError  # noqa: E402
-from cryocosim.fmus.screw_machine import running_weight  # noqa: E402
+from cryocosim.fmus.physics.screw_machine import running_weight  # noqa: E402
 
 
 def smoothstep(speed, band):

@@ -51,10 +51,10 @@ def test_describe_needs_no_coolprop_nor_matplotlib(tmp_path):
 
 
 def test_importing_the_models_does_not_import_coolprop(tmp_path):
-    code = ("import cryocosim.fmus.gas, cryocosim.fmus.recuperator, cryocosim.fmus.screw_compressor, "
-            "cryocosim.fmus.thermal_load, cryocosim.fmus.gas_volume")
+    code = ("import cryocosim.fmus.properties.gas, cryocosim.fmus.recuperator, "
+            "cryocosim.fmus.screw_compressor, cryocosim.fmus.thermal_load, cryocosim.fmus.gas_volume")
     assert imported(tmp_path, code) & {"CoolProp", "matplotlib", "scipy"} == set()
-    assert "CoolProp" in imported(tmp_path, "import cryocosim.fmus.gas as g; g.Gas('nitrogen')")
+    assert "CoolProp" in imported(tmp_path, "import cryocosim.fmus.properties.gas as g; g.Gas('nitrogen')")
 
 
 def test_validate_imports_coolprop_but_not_matplotlib(tmp_path):

@@ -7,9 +7,9 @@ import pytest
 
 from cryocosim import ModelError, ParameterError
 from cryocosim.fmus.aftercooler import Aftercooler
-from cryocosim.fmus.gas import Gas, stream_toward
+from cryocosim.fmus.properties.gas import Gas, stream_toward
 from cryocosim.fmus.load_exchanger import LoadExchanger
-from cryocosim.fmus.stream_exchanger import conduction_inleak
+from cryocosim.fmus.physics.inleak import conduction_inleak
 
 ATM = 101325.0
 

@@ -3,7 +3,7 @@
 import pytest
 from scipy.integrate import quad
 
-from cryocosim.fmus.materials import Material
+from cryocosim.fmus.properties.materials import Material
 from cryocosim.fmus.thermal_load import K_SI, ThermalLoad, effective_emissivity
 
 SIGMA = 5.670374419e-8  # CODATA 2018, W/m2/K4

@@ -189,7 +189,7 @@ def write_page(path, args, results, cmp, starts, imports, profs, trivial) -> Non
                [[name, f"{d:.2g} {unit}", f"{ref:.4g} {unit}"] for name, (d, ref, unit) in cmp["others"].items()])
     L += ["", "The table is used only for pressure-temperature inputs (density, enthalpy, cp, and the "
           "Newton loop of T from (p, h)) inside the domain where its accuracy was measured, clear of "
-          "saturation and the critical point (`cryocosim.fmus.gas`; accuracy bounds in "
+          "saturation and the critical point (`cryocosim.fmus.properties.gas`; accuracy bounds in "
           "`tests/test_gas_backend.py`); density-temperature evaluations stay on HEOS.", "",
           "## Start-up", ""]
     L += table(["command", "wall time [s]"], [[f"`{k}`", mm(v)] for k, v in starts.items()])
@@ -230,7 +230,7 @@ def write_page(path, args, results, cmp, starts, imports, profs, trivial) -> Non
     L += table(["function", "own [s]", "calls"], [[f"`{r['function']}`", f"{r['own_s']:.3f}", r["calls"]] for r in top])
     rec_h, rec_b = ph["per_actor"]["actors"]["recuperator"], pb["per_actor"]["actors"]["recuperator"]
     L += ["", "## What was done, and what is left", "",
-          "- **Property layer** (`cryocosim.fmus.gas`): no `PropsSI` in a stepping loop; one HEOS "
+          "- **Property layer** (`cryocosim.fmus.properties.gas`): no `PropsSI` in a stepping loop; one HEOS "
           "`AbstractState` per actor; Newton on the cheap density-temperature update with CoolProp's "
           "flashes only as fall-backs; a density-temperature update whose inputs the state already "
           "holds is skipped (the compressor's suction state, the isentropic end state, the gas "

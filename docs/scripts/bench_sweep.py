@@ -67,7 +67,7 @@ def single_solve() -> dict:
 
     import numpy as np
 
-    from cryocosim.fmus.hybrid import cyclic_steady_state
+    from cryocosim.fmus.reference.hybrid import cyclic_steady_state
     from cryocosim.sweep import load_spec, run_sweep
 
     spec = load_spec(SPEC)

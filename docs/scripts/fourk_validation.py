@@ -271,7 +271,7 @@ def profile_runs(stop: float) -> dict:
 
     from cryocosim import scenario
     from cryocosim.fmus import dewar as dewar_module
-    from cryocosim.fmus import jt_physics as jt
+    from cryocosim.fmus.physics import jt_physics as jt
 
     # 1. per-actor time in do_step, and CoolProp calls counted in set-up and in the steps: the
     # J-T tables are dropped first so that this run's set-up builds them again
@@ -343,11 +343,11 @@ def profile_runs(stop: float) -> dict:
         p = path.replace("\\", "/")
         if p.endswith("/fmus/dewar.py"):
             return "stations" if line >= station_line else "dewar"
-        if "/fmus/dewar_heat.py" in p or "/fmus/conductivity.py" in p:
+        if "/fmus/physics/dewar_heat.py" in p or "/fmus/properties/conductivity.py" in p:
             return "dewar"
-        if "/fmus/jt_stage.py" in p or "/fmus/jt_physics.py" in p:
+        if "/fmus/jt_stage.py" in p or "/fmus/physics/jt_physics.py" in p:
             return "jt"
-        if "/fmus/materials.py" in p:
+        if "/fmus/properties/materials.py" in p:
             return "stations"
         if "/fmus/gm_cryostat.py" in p:
             return "gm"
@@ -433,8 +433,8 @@ def main() -> None:
 
     from cryocosim import scenario
     from cryocosim.fmus import gm_cryostat as gm
-    from cryocosim.fmus import jt_physics as jt
-    from cryocosim.fmus.dewar_heat import SIGMA
+    from cryocosim.fmus.physics import jt_physics as jt
+    from cryocosim.fmus.physics.dewar_heat import SIGMA
 
     print("digest ...", flush=True)
     digest = source_digest()
@@ -1546,8 +1546,8 @@ def main() -> None:
                 + [["master, bus, state save/restore, recorder", None, None, None, f"{rest:.3f}",
                     f"{rest / prof['loop']:.1%}"]])
     w("")
-    labels = {"dewar": "dewar: `Dewar` in fmus/dewar.py, dewar_heat.py, conductivity.py",
-              "jt": "J-T stage: fmus/jt_stage.py, jt_physics.py", "stations": "`ThermalStation`, fmus/materials.py",
+    labels = {"dewar": "dewar: `Dewar` in fmus/dewar.py, physics/dewar_heat.py, properties/conductivity.py",
+              "jt": "J-T stage: fmus/jt_stage.py, physics/jt_physics.py", "stations": "`ThermalStation`, fmus/properties/materials.py",
               "gm": "fmus/gm_cryostat.py", "master": "engine/ (master, step control, bus, actor state)",
               "recorder": "engine/results.py (recorder)", "numpy": "numpy / scipy (the Newton steps' linear algebra)",
               "other": "other"}

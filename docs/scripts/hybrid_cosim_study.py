@@ -2,7 +2,7 @@
 reverse-Brayton cryocooler of seed 001 split into actors (scenarios/hybrid_stirling.toml: Stirling
 stage | check valves | buffers | turbine | exchangers) co-simulated with communication steps from
 1/20 to 1/50000 of a cycle -- fixed and adaptive, explicit and iterated, Jacobi and Gauss-Seidel --
-against the monolithic solution (fmus/hybrid.py, RK4 shooting on the same equations).
+against the monolithic solution (fmus/reference/hybrid.py, RK4 shooting on the same equations).
 
 Every number on the page is computed here.  Runs are cached on disk under
 results/hybrid_cosim/<digest>/, the digest covering the sources of engine/ and fmus/ that the
@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 
 import cryocosim  # noqa: E402
 from cryocosim.errors import CryocosimError  # noqa: E402
-from cryocosim.fmus.hybrid import HybridSI, _D, cyclic_steady_state  # noqa: E402
+from cryocosim.fmus.reference.hybrid import HybridSI, _D, cyclic_steady_state  # noqa: E402
 from cryocosim.master import Master  # noqa: E402
 from cryocosim.scenario import load  # noqa: E402
 from pages import ROOT, cpu_model, files_digest, fmt, loaded_sources, python, save_figure, table, versions  # noqa: E402
@@ -571,7 +571,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
         "Stirling stage, the high- and low-pressure check valves, the two buffers, the turbine and "
         "the ideal exchangers — that exchange pressures, mass flows and temperatures only at "
         "communication steps. This page measures the error that coupling makes against the "
-        "monolithic solution of the same equations (`fmus/hybrid.py`, "
+        "monolithic solution of the same equations (`fmus/reference/hybrid.py`, "
         "[hybrid_validation.md](hybrid_validation.md)), for steps from 1/20 to 1/"
         f"{max(FIXED_N)} of a cycle, fixed and adaptive, explicit and iterated, Jacobi and "
         "Gauss–Seidel; where explicit coupling goes unstable; and which settings keep the error "
@@ -792,7 +792,7 @@ def write_page(refs, ref, fixed, adaptive, E, scan, waves, candidates, run_only,
     add(f"**Estimate.** A valve between the stage and a buffer relaxes their pressure difference "
         f"with the time constant τ = r_cv,f / (1/C_stage(φ) + 1/C_B), C = dm/dp; in the paper's groups "
         f"its rate is k(φ) = (β/π)/(R_cv,f D(φ)) + 1/(2π λ R_cv,f) per radian "
-        "(the stiffness estimate of `fmus/hybrid.py`'s `stable_steps`). Along the reference cycle "
+        "(the stiffness estimate of `fmus/reference/hybrid.py`'s `stable_steps`). Along the reference cycle "
         f"the largest rate while a valve is open is k = {k_hp:.3f} at the high-pressure valve "
         f"(low-pressure valve: {k_lp:.3f}), i.e. τ = {tau_min * 1e3:.3f} ms (C_B = {C_B:.3e} kg/Pa). "
         "Explicit Gauss–Seidel coupling is forward Euler on the masses: the valve mode is stable for "

@@ -1,5 +1,5 @@
 """Writes docs/hybrid_validation.md and docs/figures/hybrid_*.png: the monolithic reference model
-of the hybrid Stirling / reverse-Brayton cryocooler (fmus/hybrid.py) beside Nellis & Maddocks,
+of the hybrid Stirling / reverse-Brayton cryocooler (fmus/reference/hybrid.py) beside Nellis & Maddocks,
 Cryogenics 43 (2003) 31-43 (seed 001): verification, Figs. 5-12 and the design rules.
 
 Every number on the page is computed here.  The seed is the paper's text with its figure
@@ -26,8 +26,8 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.optimize import brentq, minimize  # noqa: E402
 
-from cryocosim.fmus.hybrid import (CyclicSteadyStateError, HybridSI,  # noqa: E402
-                                   cyclic_steady_state, schmidt_limit, stable_steps)
+from cryocosim.fmus.reference.hybrid import (CyclicSteadyStateError, HybridSI,  # noqa: E402
+                                             cyclic_steady_state, schmidt_limit, stable_steps)
 from pages import ROOT, fmt, save_figure, table  # noqa: E402
 
 OUT = ROOT / "docs/hybrid_validation.md"
@@ -521,7 +521,7 @@ def main() -> None:
         "model of a hybrid Stirling/reverse-Brayton cryocooler*, Cryogenics 43 (2003) 31-43. The text supplied to this project holds "
         "the paper's text and figure captions but not the figures' curves, so the paper's side of each "
         "comparison below is what its text and captions state; no value could be read off a figure. "
-        "Model: `fmus/hybrid.py` (eq. 1-32 in dimensionless form, metrics eq. 33-48), tests: "
+        "Model: `fmus/reference/hybrid.py` (eq. 1-32 in dimensionless form, metrics eq. 33-48), tests: "
         "`tests/test_hybrid_monolithic.py`. Every number on this page comes from "
         f"`docs/scripts/hybrid_validation.py` ({runtime / 60:.1f} minutes with {WORKERS} worker processes, "
         f"{platform.machine()}, Python {platform.python_version()}).")

@@ -1,6 +1,7 @@
 """Writes docs/jt_validation.md and docs/figures/jt_*.png: the J-T stage and the two-stage GM
-cryostat of the 4 K refrigerator (fmus/jt_physics.py, fmus/jt_stage.py, fmus/gm_cryostat.py)
-beside J. R. Fisher, NRAO Electronics Division Technical Note 203 (1979), section 4 (seed 002).
+cryostat of the 4 K refrigerator (fmus/physics/jt_physics.py, fmus/jt_stage.py,
+fmus/gm_cryostat.py) beside J. R. Fisher, NRAO Electronics Division Technical Note 203 (1979),
+section 4 (seed 002).
 
 Every number on the page is computed here.  The seed is the note's text: its Table 12 and the
 numbers in its prose are there, the curves of its Figs. 12 and 13 are not, so the note's side of
@@ -22,7 +23,7 @@ import numpy as np  # noqa: E402
 from scipy.optimize import brentq, fsolve  # noqa: E402
 
 from cryocosim.fmus import gm_cryostat as gm  # noqa: E402
-from cryocosim.fmus import jt_physics as jt  # noqa: E402
+from cryocosim.fmus.physics import jt_physics as jt  # noqa: E402
 from cryocosim.fmus.gm_cryostat import GMCryostat  # noqa: E402
 from cryocosim.fmus.jt_stage import JTStage  # noqa: E402
 from pages import ROOT, save_figure, table  # noqa: E402
@@ -308,7 +309,7 @@ def main() -> None:
     w("# J-T stage and GM cryostat of the 4 K refrigerator against NRAO EDTN 203")
     w("")
     w("Written by `docs/scripts/jt_validation.py` (every number below comes from it). Models: "
-      "`fmus/jt_physics.py` (pure functions), `fmus/jt_stage.py` (actor `JTStage`), "
+      "`fmus/physics/jt_physics.py` (pure functions), `fmus/jt_stage.py` (actor `JTStage`), "
       "`fmus/gm_cryostat.py` (model and actor `GMCryostat`). Source: J. R. Fisher, *Typical heat "
       "loads in a cryogenic receiver dewar and a discussion of the refrigerator principles of "
       "operation*, NRAO Electronics Division Technical Note 203, 1979 (seed 002; "

@@ -4,7 +4,7 @@ Three runs of the same stretch of ``scenarios/screw_brayton_cooldown.toml`` (fix
 
 1. **per actor**: each actor's ``do_step`` wrapped with a timer (about 0.2 µs added per step):
    µs per step of every actor, and the rest of the loop (master, bus, recorder);
-2. **CoolProp**: every ``AbstractState`` of the models' :class:`~cryocosim.fmus.gas.Gas` objects
+2. **CoolProp**: every ``AbstractState`` of the models' :class:`~cryocosim.fmus.properties.gas.Gas` objects
    (HEOS, and the table with a tabular backend) wrapped in a proxy that counts and times each call (the proxy's own Python cost is not
    counted; the timer's is measured and subtracted): calls per simulated second by kind and
    the time spent inside CoolProp;
@@ -114,7 +114,7 @@ def coolprop_calls(stop: float, backend: str = "HEOS") -> dict:
     """CoolProp calls per simulated second by kind and the time inside them."""
     import CoolProp.CoolProp as CP
 
-    from cryocosim.fmus import gas as gas_module
+    from cryocosim.fmus.properties import gas as gas_module
 
     for pair in ("DmassT_INPUTS", "PT_INPUTS", "HmassP_INPUTS", "DmassUmass_INPUTS",
                  "DmassSmass_INPUTS", "PSmass_INPUTS"):
@@ -174,8 +174,8 @@ def cprofile(stop: float, backend: str = "HEOS", top: int = 25) -> dict:
     rows, groups = [], Counter()
     for (path, line, func), (cc, nc, tt, ct, callers) in st.stats.items():
         p = path.replace("\\", "/")
-        if "/fmus/gas.py" in p:
-            group = "property layer (fmus/gas.py, CoolProp inside)"
+        if "/fmus/properties/gas.py" in p:
+            group = "property layer (fmus/properties/gas.py, CoolProp inside)"
         elif "/fmus/" in p:
             group = "models (fmus/, other)"
         elif "/engine/results.py" in p:

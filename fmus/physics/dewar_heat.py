@@ -33,7 +33,7 @@ Solids (sec. 1.3, 2.3).  H = (A/L) int_{T1}^{T2} k dT (eq. 21), radial H per uni
 (eq. 23: R = L (T2 - T1) / sum_n A_n int k_n dT), sections in series carry one heat flow and
 their joint temperatures are found by root finding on the conductivity integrals (the note
 iterates by hand, Tables 5-7); a member heat-sunk at intermediate stations is a :class:`Line`.
-Conductivities: :mod:`cryocosim.fmus.conductivity`.
+Conductivities: :mod:`cryocosim.fmus.properties.conductivity`.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ from typing import Mapping, Sequence
 
 from scipy.optimize import brentq
 
-from .conductivity import T_MAX, T_MIN, Conductor, conductor
+from ..properties.conductivity import T_MAX, T_MIN, Conductor, conductor
 
 #: Stefan-Boltzmann constant (CODATA 2018, exact SI), W/(m2 K4)
 SIGMA = 5.670374419e-8

@@ -1,8 +1,9 @@
 """Shared physics of positive-displacement screw machines (Lysholm compressor and expander).
 
 Functions, not actors: :mod:`cryocosim.fmus.screw_compressor` and
-:mod:`cryocosim.fmus.screw_expander` build on them.  Real-gas properties come from
-:class:`cryocosim.fmus.gas.Gas`; all quantities SI (Pa, K, kg/m3, J/kg, m2, kg/s).
+:mod:`cryocosim.fmus.screw_expander` build on them (their common actor base is
+:class:`cryocosim.fmus.base.screw_machine.ScrewMachine`).  Real-gas properties come from
+:class:`cryocosim.fmus.properties.gas.Gas`; all quantities SI (Pa, K, kg/m3, J/kg, m2, kg/s).
 
 Indicated work with a built-in volume ratio vi (seed 000, description of Figs. 6/7: the screw
 pair traps a pocket, changes its volume by the fixed ratio vi with the ports closed, then opens
@@ -55,9 +56,7 @@ from __future__ import annotations
 
 import math
 
-from cryocosim import Actor, ModelError, ParameterError
-
-from .gas import FluidStateError, Gas, gas_for
+from ..properties.gas import Gas
 
 
 def compression_work(gas: Gas, rho1: float, T1: float, p2: float, vi: float
@@ -125,42 +124,3 @@ def running_weight(speed: float, transition_speed: float) -> float:
         return 0.0
     x = speed / transition_speed
     return x * x * (3.0 - 2.0 * x)
-
-
-class ScrewMachine(Actor):
-    """Shared life cycle of the screw compressor and expander: an algebraic actor whose outputs
-    follow from its inputs each step (``_compute``), with its parameters checked in ``setup``."""
-
-    def setup(self) -> None:
-        where = f"actor '{self.name}'"
-        self._gas = gas_for(self, self.fluid)
-        checks = (("displacement", self.displacement > 0.0, "> 0 m3"),
-                  ("efficiency", 0.0 < self.efficiency <= 1.0, "in (0, 1]"),
-                  ("volume_ratio", self.volume_ratio >= 1.0, ">= 1"),
-                  ("leak_area", self.leak_area >= 0.0, ">= 0 m2"),
-                  ("transition_speed", self.transition_speed > 0.0, "> 0 rad/s"))
-        for name, ok, rule in checks:
-            value = getattr(self, name)
-            if not (ok and math.isfinite(value)):
-                raise ParameterError.of(self.name, name, f" = {value!r} must be {rule}")
-        self._check_parameters(where)
-        self._evaluate()
-
-    def _check_parameters(self, where: str) -> None:
-        """Further parameter checks of a subclass (raise ParameterError naming the parameter)."""
-
-    def do_step(self, t: float, h: float) -> None:
-        self._evaluate()
-
-    def initialize_outputs(self, t: float) -> None:
-        """Outputs from the present inputs (the machines have no state): idempotent."""
-        self._evaluate()
-
-    def _evaluate(self) -> None:
-        try:
-            self._compute()
-        except FluidStateError as exc:
-            raise ModelError(f"actor '{self.name}': {exc}") from None
-
-    def _compute(self) -> None:
-        raise NotImplementedError

@@ -1,48 +1,14 @@
 """Shared base of the quasi-steady exchangers in which a gas stream meets an isothermal wall,
-with the optional pressure drop and heat in-leak they share, and the in-leak law the screw
-expander uses for its bearing heat."""
+with the optional pressure drop and heat in-leak they share (the in-leak law:
+:mod:`cryocosim.fmus.physics.inleak`)."""
 from __future__ import annotations
 
 import math
 
-from cryocosim import Actor, ModelError, Output, Parameter, ParameterError
+from cryocosim import ModelError, Output, Parameter, ParameterError
 
-from .gas import FluidStateError, Gas, gas_for
-
-
-def conduction_inleak(conductance: float, mdot: float, cp: float, T_source: float,
-                      T_gas: float) -> float:
-    """Heat [W] a gas stream takes up from a source at ``T_source`` [K] through a thermal path of
-    ``conductance`` [W/K] (the eps-NTU law of a stream and an isothermal source, C_r = 0)::
-
-        Q = mdot cp (T_source - T_gas) (1 - exp(-G / (mdot cp)))
-
-    -> G (T_source - T_gas) when the stream's capacity rate mdot cp is large against G, and
-    -> mdot cp (T_source - T_gas) when it is small (the gas cannot leave warmer than the
-    source).  Zero without forward flow (the stream cannot absorb anything; the heat then goes
-    into metal this model has no thermal mass for).  Negative if the gas is warmer than the
-    source.  ``cp`` [J/(kg K)], ``mdot`` [kg/s]."""
-    if not (conductance > 0.0 and mdot > 0.0):
-        return 0.0
-    c = mdot * cp
-    return c * (T_source - T_gas) * -math.expm1(-conductance / c)
-
-
-def inleak_conductance(heat: float, T_source: float, T_ref: float) -> float:
-    """Conductance [W/K] of an in-leak that carries ``heat`` [W] from ``T_source`` to gas at
-    ``T_ref`` [K]; 0 when ``heat`` is 0."""
-    return heat / (T_source - T_ref) if heat != 0.0 else 0.0
-
-
-def check_inleak(actor, heat: str, T_source: str, T_ref: str) -> None:
-    """ParameterError naming the actor and the parameter unless ``T_source > T_ref`` whenever the
-    in-leak ``heat`` parameter is not zero."""
-    q, ts, tr = getattr(actor, heat), getattr(actor, T_source), getattr(actor, T_ref)
-    if not (q >= 0.0 and math.isfinite(q)):
-        raise ParameterError.of(actor.name, heat, f" = {q!r} must be >= 0 W")
-    if q > 0.0 and not ts > tr:
-        raise ParameterError.of(actor.name, T_ref, f" = {tr:g} K must be below "
-                             f"'{T_source}' = {ts:g} K when '{heat}' > 0")
+from ..properties.gas import Gas
+from .quasi_steady import QuasiSteadyGasActor
 
 
 #: pressure-drop parameters shared by the stream exchangers (placed among their ``variables``)
@@ -59,7 +25,7 @@ def p_out_output(p_start: float):
     return Output("p_out", "Pa", p_start, "outlet pressure p - dp (p without forward flow)")
 
 
-class StreamExchanger(Actor):
+class StreamExchanger(QuasiSteadyGasActor):
     """A gas stream exchanging heat with a wall at a uniform temperature (eps-NTU, C_r = 0), with
     an optional friction pressure drop and an optional heat in-leak into the stream.
 
@@ -81,7 +47,8 @@ class StreamExchanger(Actor):
 
     With dp_nominal = 0 and no in-leak, T_out = T_x and h_out = h_x (no extra property call).
     The pressure drop ignores the density dependence of friction (dp at fixed geometry scales as
-    mdot**2 / rho).  With no forward flow the gas passes unchanged at p_out = p.
+    mdot**2 / rho).  With no forward flow the gas passes unchanged at p_out = p.  Life cycle
+    (set-up, steps, a gas state CoolProp rejects): :class:`.QuasiSteadyGasActor`.
     """
 
     heat_output = "heat"
@@ -95,9 +62,11 @@ class StreamExchanger(Actor):
         wall exchange at ``T_gas`` [K] (override); 0 by default."""
         return 0.0
 
-    def setup(self) -> None:
-        self._gas = gas_for(self, self.fluid)
-        where = f"actor '{self.name}'"
+    def _check_parameters(self) -> None:
+        super()._check_parameters()
+        # UA >= 0 and dp_nominal >= 0 are also their declared bounds, which the engine checks
+        # when a value is set; kept here for a value set directly on the actor
+        # (tests/test_stream_exchangers.py asserts these messages)
         if not (self.UA >= 0.0 and math.isfinite(self.UA)):
             raise ParameterError.of(self.name, "UA", f" = {self.UA!r} must be >= 0 W/K")
         if not (self.dp_nominal >= 0.0 and math.isfinite(self.dp_nominal)):
@@ -106,18 +75,6 @@ class StreamExchanger(Actor):
         if self.dp_nominal > 0.0 and not self.mdot_nominal > 0.0:
             raise ParameterError.of(self.name, "mdot_nominal", f" = {self.mdot_nominal!r} must be "
                                  "> 0 kg/s when 'dp_nominal' > 0")
-        self._check_parameters(where)
-        self._evaluate()
-
-    def _check_parameters(self, where: str) -> None:
-        """Further parameter checks of a subclass (raise ParameterError naming the parameter)."""
-
-    def do_step(self, t: float, h: float) -> None:
-        self._evaluate()
-
-    def initialize_outputs(self, t: float) -> None:
-        """Outputs from the present inputs (no state): idempotent."""
-        self._evaluate()
 
     def pressure_drop(self, mdot: float) -> float:
         """Friction pressure drop [Pa] at forward mass flow ``mdot`` [kg/s]."""
@@ -126,7 +83,7 @@ class StreamExchanger(Actor):
         r = mdot / self.mdot_nominal
         return self.dp_nominal * r * r
 
-    def _evaluate(self) -> None:
+    def _compute(self) -> None:
         mdot, p, T_in = self.mdot, self.p, self.T_in
         if not mdot > 0.0:
             self.T_out, self.h_out, self.p_out = T_in, self.h_in, p
@@ -139,21 +96,18 @@ class StreamExchanger(Actor):
         if not p_out > 0.0:
             raise ModelError(f"actor '{self.name}': pressure drop {dp:.6g} Pa at mdot={mdot:.6g} kg/s "
                              f"exceeds the inlet pressure {p:.6g} Pa")
-        try:
-            # eps-NTU toward the wall at the inlet pressure (the arithmetic of gas.stream_toward,
-            # which does not return the cp the in-leak needs)
-            cp = gas.cp_pT(p, T_in)
-            eps = -math.expm1(-self.UA / (mdot * cp))
-            T_x = T_in + eps * (self.wall_temperature() - T_in)
-            h_x = gas.h_pT(p, T_x)
-            q_leak = self.inleak(mdot, cp, T_x)
-            if dp > 0.0 or q_leak != 0.0:
-                h_out = h_x + q_leak / mdot
-                T_out = gas.T_from_p_h(p_out, h_out, T_x + q_leak / (mdot * cp))
-            else:
-                h_out, T_out = h_x, T_x
-        except FluidStateError as exc:
-            raise ModelError(f"actor '{self.name}': {exc}") from None
+        # eps-NTU toward the wall at the inlet pressure (the arithmetic of gas.stream_toward,
+        # which does not return the cp the in-leak needs)
+        cp = gas.cp_pT(p, T_in)
+        eps = -math.expm1(-self.UA / (mdot * cp))
+        T_x = T_in + eps * (self.wall_temperature() - T_in)
+        h_x = gas.h_pT(p, T_x)
+        q_leak = self.inleak(mdot, cp, T_x)
+        if dp > 0.0 or q_leak != 0.0:
+            h_out = h_x + q_leak / mdot
+            T_out = gas.T_from_p_h(p_out, h_out, T_x + q_leak / (mdot * cp))
+        else:
+            h_out, T_out = h_x, T_x
         self.T_out, self.h_out, self.p_out = T_out, h_out, p_out
         setattr(self, self.heat_output, self.heat_sign * mdot * (h_x - self.h_in))
         self._set_inleak(q_leak)
