@@ -58,27 +58,33 @@ def check_step(value: Any, where: str) -> float:
     return h
 
 
-def check_run_length(stop_time: Any, steps: Mapping[str, float], where: str = "stop time") -> float:
+class RunLength(float):
+    """A stop time in s already checked against the actors' steps (:func:`check_run_length`, at
+    the edge it came in by: a scenario's ``[run]``, ``--stop-time``, an SSP's DefaultExperiment):
+    ``System.run`` takes it without checking it again."""
+
+    __slots__ = ()
+
+
+def check_run_length(stop_time: Any, steps: Mapping[str, float], where: str = "stop time") -> RunLength:
     """Check a run from 0 to ``stop_time`` (s, or a quantity such as ``"2 h"``) with
     communication ``steps`` (actor -> s); ``where`` names the stop time in messages (a scenario
     key, ``--stop-time``).
 
     ``stop_time`` must be finite and positive and the run at most :data:`MAX_STEPS` steps of the
     fastest actor (``stop_time = 1e12`` with a 50 ms step would run for ever while the memory
-    grows).  Returns ``stop_time`` in s.
+    grows).  Returns ``stop_time`` in s as a :class:`RunLength`.
     """
     stop = check_time(stop_time, where)
-    if steps:
+    if steps:  # checked by System.add (check_step): positive and finite
         fastest = min(steps, key=lambda name: steps[name])
         h = steps[fastest]
-        if not (math.isfinite(h) and h > 0):
-            raise ConfigurationError(prefix(where, f"actor '{fastest}': step {h!r} s must be positive and finite"))
         n = stop / h
         if n > MAX_STEPS:
             raise ConfigurationError(prefix(where, (
                 f"stop time {stop:g} s would take {n:.3g} steps of actor '{fastest}' (step {h:g} s); "
                 f"the limit is {MAX_STEPS:.0e}: shorten the run or lengthen the step")))
-    return stop
+    return RunLength(stop)
 
 
 def parameter_message(where: str, rest: str) -> str:

@@ -97,9 +97,8 @@ def _cmd_run(args) -> int:
     elif settings.stop_time is None:  # an SSP without DefaultExperiment stopTime
         raise ConfigurationError(f"{args.scenario}: the SSD's <DefaultExperiment> gives no stopTime: "
                                  "give --stop-time")
-    else:
-        # checked with the steps when the scenario was read; an SSP's here
-        stop = check_run_length(settings.stop_time, system.steps, f"{args.scenario}: stop time")
+    else:  # checked against the steps when the scenario or the SSP was read (a RunLength)
+        stop = settings.stop_time
     # paths first: a bad one is one line now, not a traceback after a long run
     if args.output:
         output, where = args.output, "-o/--output"

@@ -42,7 +42,7 @@ from typing import Any
 
 from . import schema
 from . import trust as trust_rules
-from .checks import (RESOLUTION, kind_of, check_run_length, check_step, check_time, describe, locate_setup_error,
+from .checks import (RESOLUTION, kind_of, check_run_length, check_time, describe, locate_setup_error,
                      parameter_message, read_text_file)
 from .errors import ConfigurationError, ConnectionError_, CryocosimError, one_line
 from .stepcontrol import StepControl
@@ -345,11 +345,9 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
         model = table["model"]
         if model.lower().endswith(".fmu"):
             model = str(Path(source).parent / model)  # relative to the scenario's folder
-        step = table.get("step")
-        if step is not None:
-            step = check_step(step, f"{where}: key 'step'")
         try:
-            actor = system.add(name, model, step, where=f"{where}: key 'model'")
+            actor = system.add(name, model, table.get("step"), where=f"{where}: key 'model'",
+                               step_where=f"{where}: key 'step'")
         except CryocosimError as exc:
             msg = one_line(exc)
             key = "name" if isinstance(exc, ConnectionError_) else "model"  # a duplicate or bad name
@@ -358,7 +356,6 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
             raise ConfigurationError(f"{where}: key 'model': cannot create actor of model {describe(model)}: "
                                      f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
         origins[name] = where
-        check_step(system.steps[name], f"{where}: default step of model {describe(table['model'])}")
         declared = actor.variable_map()
         params: dict[str, Any] = {}
         came_from: dict[str, str] = {}
@@ -388,7 +385,7 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
     for table in ("abs_tolerance", "nominal"):
         if table in run:
             settings.step[table] = _abs_tolerance(system, run[table], f"{source}: [run]: {table}")
-    check_run_length(stop_time, system.steps, f"{source}: [run]: key 'stop_time'")
+    settings.stop_time = check_run_length(stop_time, system.steps, f"{source}: [run]: key 'stop_time'")
 
     # [[connect]]
     for i, table in enumerate(data.get("connect", []), 1):

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # xarray (about 0.6 s with its first Dataset) only when a Dat
 from . import __version__
 from .actor import Actor
 from .bus import Bus
-from .checks import check_run_length, check_time, describe, locate_setup_error
+from .checks import RunLength, check_run_length, check_step, check_time, describe, locate_setup_error
 from .derived import Derived, Evaluator, define
 from .errors import ConfigurationError, CryocosimError, CryocosimWarning, SetupError, SimulationError
 from .stepcontrol import StepControl
@@ -130,8 +130,13 @@ class System:
         self._display_models: dict[str, type] = {}
 
     # -- building -----------------------------------------------------------------------
-    def add(self, name: str, model: Any, step: float | None = None, where: str = "", **parameters) -> Actor:
-        """Add an actor ``name`` of ``model`` with communication step ``step`` (s) and parameters."""
+    def add(self, name: str, model: Any, step: float | None = None, where: str = "", step_where: str = "",
+            **parameters) -> Actor:
+        """Add an actor ``name`` of ``model`` with communication step ``step`` (s, or ``"50 ms"``;
+        default: the model's ``default_step``) and parameters.  ``where`` names the actor's
+        model in messages, ``step_where`` where its step was given (a scenario's table).  The
+        step is checked here, once (:func:`~cryocosim.checks.check_step`: positive, finite, a whole
+        number of master ticks); the master takes it as checked."""
         cls = resolve_model(model, where or f"actor '{name}'")
         actor = cls(name=name)
         for key, value in parameters.items():
@@ -141,13 +146,11 @@ class System:
         self.bus.add(actor)
         self.models[name] = cls
         self.params[name] = dict(parameters)
-        h = cls.default_step if step is None else step
-        try:
-            h = parse_quantity(h, "s")
-        except UnitError as exc:
-            raise ConfigurationError(f"{where or f'actor {name!r}'}: step: {exc}") from None
-        if not h > 0:
-            raise ConfigurationError(f"{where or f'actor {name!r}'}: step must be positive, got {h}")
+        if step is None:
+            h = check_step(cls.default_step, f"{where or f'actor {name!r}'}: default step of model "
+                                             f"{describe(model if isinstance(model, str) else cls.__name__)}")
+        else:
+            h = check_step(step, step_where or f"actor '{name}': step")
         self.steps[name] = h
         return actor
 
@@ -459,7 +462,8 @@ class System:
             if twin.initialised:
                 self._twin = twin
             return result
-        stop_time = check_run_length(stop_time, self.steps)
+        if not isinstance(stop_time, RunLength):  # not checked at the edge it came from (a scenario, --stop-time)
+            stop_time = check_run_length(stop_time, self.steps)
         if output_interval is not None:
             output_interval = check_time(output_interval, "output_interval")
         try:

@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..checks import check_step, describe
+from ..checks import check_run_length, describe
 from ..errors import ConfigurationError, CryocosimError, CryocosimWarning, one_line
 from ..units import BASE, Unit, parse_unit
 from ..variables import Causality
@@ -123,7 +123,10 @@ def build(desc: Description, overrides: dict[str, Any] | None = None, override_l
         system.bus.check()
     except CryocosimError as exc:
         raise ConfigurationError(f"{desc.label}: {one_line(exc)}") from None
-    return system, RunSettings(desc.stop_time, desc.ordering, desc.output_interval)
+    # the DefaultExperiment's stop time against the steps, once, here (System.run takes it as checked)
+    stop = None if desc.stop_time is None else check_run_length(desc.stop_time, system.steps,
+                                                                 f"{desc.label}: stop time")
+    return system, RunSettings(stop, desc.ordering, desc.output_interval)
 
 
 def _load(spec: Component) -> _Loaded:
@@ -242,7 +245,7 @@ def _add_actor(system: "System", comp: _Loaded, step: float | None, values: dict
     """The component as an actor of ``system``, with its parameter values set."""
     where = comp.spec.where
     try:
-        actor = system.add(comp.name, comp.cls, step, where=where)
+        actor = system.add(comp.name, comp.cls, step, where=where, step_where=f"{where}: step")
     except CryocosimError as exc:
         msg = one_line(exc)
         raise ConfigurationError(msg if msg.startswith(label) else f"{where}: {msg}") from None
@@ -263,11 +266,11 @@ def _add_actor(system: "System", comp: _Loaded, step: float | None, values: dict
                 _check_integer(comp, v, number, origin)
         try:
             actor.set_parameter(var, value)
-        except CryocosimError as exc:
-            msg = one_line(exc)
-            for head in (f"actor '{comp.name}': ", f"parameter '{var}'"):
-                if msg.startswith(head):
-                    msg = msg[len(head):]
+        except CryocosimError as exc:   # a ParameterError says what is wrong in its detail
+            detail = getattr(exc, "detail", None)
+            msg = one_line(exc if detail is None else detail)
+            if msg.startswith(f"actor '{comp.name}': "):
+                msg = msg[len(f"actor '{comp.name}': "):]
             raise ConfigurationError(f"{origin}: {comp.name}.{var}: {msg.lstrip(' =:')}") from None
         if v.type is int:
             _check_integer(comp, v, getattr(actor, var), origin)
@@ -276,7 +279,6 @@ def _add_actor(system: "System", comp: _Loaded, step: float | None, values: dict
         params[var], origins[var] = value, origin
     system.params[comp.name] = params
     system.parameter_origins[comp.name] = origins
-    check_step(system.steps[comp.name], f"{where}: step")
 
 
 def _check_integer(comp: _Loaded, v, value: int, origin: str) -> None:

@@ -142,7 +142,7 @@ def export_system(system: "System", path: str | Path, settings: "RunSettings | N
     iterated coupling) is left out with a :class:`CryocosimWarning`.
     """
     from .. import __version__
-    from ..checks import check_output_path, check_run_length
+    from ..checks import RunLength, check_output_path, check_run_length
 
     path = Path(path)
     # the output first: a bad path is one line now, not after exporting the FMUs
@@ -156,7 +156,8 @@ def export_system(system: "System", path: str | Path, settings: "RunSettings | N
     stop = stop_time if stop_time is not None else (settings.stop_time if settings else None)
     if stop is None:
         raise ConfigurationError("export-system: no stop time (give the scenario's [run] stop_time or --stop-time)")
-    stop = check_run_length(stop, system.steps, "stop time")
+    if not isinstance(stop, RunLength):  # a value from a Python caller, not yet checked
+        stop = check_run_length(stop, system.steps, "stop time")
     ordering = ordering or (settings.ordering if settings else None)
     if ordering is not None and ordering not in ORDERINGS:
         raise ConfigurationError(f"export-system: ordering must be 'gauss-seidel' or 'jacobi', not {describe(ordering)}")
