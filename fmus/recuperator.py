@@ -158,12 +158,12 @@ class Recuperator(Actor):
 
     # -- set-up ---------------------------------------------------------------------------
     def setup(self) -> None:
-        where = f"actor '{self.name}'"
         n = self.n_cells                   # a whole number: the parameter's type is int
-        for name in ("UA_hot", "UA_cold", "dp_hot", "dp_cold", "metal_mass"):
-            value = getattr(self, name)
-            if not (value >= 0.0 and math.isfinite(value)):
-                raise ParameterError.of(self.name, name, f" = {value!r} must be finite and >= 0")
+        # UA_hot, UA_cold, dp_hot, dp_cold >= 0 are their declared bounds, checked by the engine
+        # when a value is set
+        value = self.metal_mass
+        if not (value >= 0.0 and math.isfinite(value)):
+            raise ParameterError.of(self.name, "metal_mass", f" = {value!r} must be finite and >= 0")
         if (self.dp_hot > 0.0 or self.dp_cold > 0.0) and not self.mdot_nominal > 0.0:
             raise ParameterError.of(self.name, "mdot_nominal", f" = {self.mdot_nominal!r} must be "
                                  "> 0 kg/s when 'dp_hot' or 'dp_cold' > 0")

@@ -34,10 +34,9 @@ def inleak_conductance(heat: float, T_source: float, T_ref: float) -> float:
 
 def check_inleak(actor, heat: str, T_source: str, T_ref: str) -> None:
     """ParameterError naming the actor and the parameter unless ``T_source > T_ref`` whenever the
-    in-leak ``heat`` parameter is not zero."""
+    in-leak ``heat`` parameter is positive (``heat`` >= 0 is its declared bound, the engine's to
+    check when the value is set)."""
     q, ts, tr = getattr(actor, heat), getattr(actor, T_source), getattr(actor, T_ref)
-    if not (q >= 0.0 and math.isfinite(q)):
-        raise ParameterError.of(actor.name, heat, f" = {q!r} must be >= 0 W")
     if q > 0.0 and not ts > tr:
         raise ParameterError.of(actor.name, T_ref, f" = {tr:g} K must be below "
                              f"'{T_source}' = {ts:g} K when '{heat}' > 0")
