@@ -38,7 +38,8 @@ def kind_of(value: Any) -> str:
 
 
 class Node:
-    """A value's description: :meth:`check` raises ``error`` with a one-line message."""
+    """A value's description: :meth:`check` raises ``ctx.error`` with a one-line message.  A bare
+    ``Node()`` takes any value (a key whose value is read later, where it becomes typed)."""
 
     #: what the value must be, after "must be" in a message
     wanted = "a value"

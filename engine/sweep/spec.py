@@ -20,6 +20,7 @@ from ..checks import RESOLUTION, check_time
 from ..errors import ConfigurationError, describe, one_line
 from ..expr import CONSTANTS
 from ..errors import exception_line
+from .. import schema
 from ..schema import kind_of
 from .expressions import Expr
 from .functions import FunctionSource, check_arguments, check_function, import_sweep_function
@@ -27,9 +28,36 @@ from .limits import MAX_POINTS, SweepError, read_spec_text
 from .scenario_check import check_scenario
 from .tables import Solve, SweptParameter, flatten_keys, parse_outputs, parse_parameter, parse_solve
 
-#: the top-level keys of a spec
-_TOP = {"name", "description", "function", "scenario", "stop_time", "output_interval", "batch_size", "output",
-        "parameters", "constants", "derived", "solve", "outputs"}
+def _table_of(key_text: str):
+    """A sub-table (``[parameters]``...): its entries are read by :mod:`.tables`."""
+    def check(value, where, key, ctx):
+        if not isinstance(value, dict):
+            raise ctx.error(f"{where}: key '{key}' must be a table ([{key}]), not {kind_of(value)}")
+    return schema.Check(check)
+
+
+def _function_or_scenario(table: dict, where: str, ctx) -> None:
+    if ("function" in table) == ("scenario" in table):
+        raise ctx.error(f"{where}: give exactly one of the keys 'function' (\"module:function\") "
+                        f"and 'scenario' (a scenario file)")
+
+
+def _batch_size(value, where, key, ctx) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ctx.error(f"{where}: key '{key}' must be a whole number >= 1, got {describe(value)}")
+
+
+#: a sweep spec's structure, described once (cryocosim.schema; the values of its tables, its
+#: times and its outputs (schema.Node(): any value here) are read by .tables and _build_spec,
+#: where they become typed values)
+SCHEMA = schema.Table({
+    "name": schema.Str(empty=True), "description": schema.Str(empty=True), "function": schema.Str(empty=True),
+    "scenario": schema.Str(empty=True), "output": schema.Str(empty=True),
+    "stop_time": schema.Node(), "output_interval": schema.Node(),
+    "batch_size": schema.Check(_batch_size),
+    "parameters": _table_of("parameters"), "constants": _table_of("constants"), "derived": _table_of("derived"),
+    "solve": _table_of("solve"), "outputs": schema.Node(),
+}, rules=(_function_or_scenario,))
 #: top-level keys only a sweep spec has (a scenario file's [scenario] is a table, a spec's a string;
 #: both may have [derived], a spec always with [parameters])
 _SPEC_ONLY = {"function", "parameters", "constants", "solve", "outputs", "batch_size"}
@@ -165,23 +193,10 @@ def _build_spec(data: dict, source: str, text: str, base: Path, trust: bool = Tr
                 announce: str | None = None) -> SweepSpec:
     if not isinstance(data, dict):
         raise SweepError(f"{source}: a sweep spec must be a TOML table")
-    for key in data:
-        if key not in _TOP:
-            raise SweepError(f"{source}: unknown key {describe(key)} (allowed: {', '.join(sorted(_TOP))})")
-    for key in ("name", "description", "function", "scenario", "output"):
-        if key in data and not isinstance(data[key], str):
-            raise SweepError(f"{source}: key '{key}' must be a string, not {kind_of(data[key])} ({describe(data[key])})")
-    if ("function" in data) == ("scenario" in data):
-        raise SweepError(f"{source}: give exactly one of the keys 'function' (\"module:function\") "
-                         f"and 'scenario' (a scenario file)")
+    SCHEMA.check_keys(data, source, schema.Context(SweepError))
     mode = "function" if "function" in data else "scenario"
     scenario = mode == "scenario"
-    tables = {}
-    for key in ("parameters", "constants", "derived", "solve"):
-        value = data.get(key, {})
-        if not isinstance(value, dict):
-            raise SweepError(f"{source}: key '{key}' must be a table ([{key}]), not {kind_of(value)}")
-        tables[key] = value
+    tables = {key: data.get(key, {}) for key in ("parameters", "constants", "derived", "solve")}
     if not tables["parameters"]:
         raise SweepError(f"{source}: [parameters] must give at least one swept parameter")
     if "outputs" not in data:
@@ -201,8 +216,6 @@ def _build_spec(data: dict, source: str, text: str, base: Path, trust: bool = Tr
                          f"got {describe(data['output_interval'])}")
     stop_time = run.get("stop_time")
     batch_size = data.get("batch_size")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
-        raise SweepError(f"{source}: key 'batch_size' must be a whole number >= 1, got {describe(batch_size)}")
 
     where_p = f"{source}: [parameters]"
     params_raw = flatten_keys(tables["parameters"], where_p, scenario, {"start", "stop", "num", "values", "unit"})
