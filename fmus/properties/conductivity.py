@@ -195,28 +195,11 @@ class Conductor:
         self._theta_l, self._k_l, self._theta_a, self._k_a = Conductor._tables[self.name]
 
     # -- scalar fast path ---------------------------------------------------------------------
-    def _theta1(self, T: float) -> float:
-        if not (T_MIN <= T <= T_MAX):
-            raise ValueError(f"{self.name}: T={T:g} K outside {T_MIN:g}-{T_MAX:g} K")
-        x = (T - T_MIN) / _H
-        j = int(x)
-        if j >= _N - 1:
-            j = _N - 2
-        s = x - j
-        y0, y1 = self._theta_l[j], self._theta_l[j + 1]
-        m0, m1 = self._k_l[j] * _H, self._k_l[j + 1] * _H
-        s2 = s * s
-        s3 = s2 * s
-        return ((2 * s3 - 3 * s2 + 1) * y0 + (s3 - 2 * s2 + s) * m0
-                + (-2 * s3 + 3 * s2) * y1 + (s3 - s2) * m1)
-
-    def _k1(self, T: float) -> float:
-        """d theta/dT of the Hermite interpolant: k at the nodes and within ~h^3 |d3k/dT3|
-        between them (the derivative consistent with ``_theta1``, for Newton's method)."""
-        return self._theta_k1(T)[1]
-
-    def _theta_k1(self, T: float) -> tuple[float, float]:
-        """(``_theta1(T)``, ``_k1(T)``) in one pass."""
+    def _theta_k1(self, T: float, slope: bool = True) -> tuple[float, float]:
+        """(theta(T), k(T)) of the table's cubic Hermite interpolant, in one pass: theta from
+        theta and its slope k at the two nodes of T's cell; k = d theta/dT of that cubic (k at
+        the nodes and within ~h^3 |d3k/dT3| between them: the derivative consistent with theta,
+        for Newton's method).  ``slope=False``: theta alone (and 0.0 for k)."""
         if not (T_MIN <= T <= T_MAX):
             raise ValueError(f"{self.name}: T={T:g} K outside {T_MIN:g}-{T_MAX:g} K")
         x = (T - T_MIN) / _H
@@ -228,11 +211,21 @@ class Conductor:
         k0, k1 = self._k_l[j], self._k_l[j + 1]
         s2 = s * s
         s3 = s2 * s
-        th = ((2 * s3 - 3 * s2 + 1) * y0 + (s3 - 2 * s2 + s) * k0 * _H
-              + (-2 * s3 + 3 * s2) * y1 + (s3 - s2) * k1 * _H)
+        th = ((2 * s3 - 3 * s2 + 1) * y0 + (s3 - 2 * s2 + s) * (k0 * _H)
+              + (-2 * s3 + 3 * s2) * y1 + (s3 - s2) * (k1 * _H))
+        if not slope:
+            return th, 0.0
         k = ((6 * s2 - 6 * s) * (y0 - y1) / _H + (3 * s2 - 4 * s + 1) * k0
              + (3 * s2 - 2 * s) * k1)
         return th, k
+
+    def _theta1(self, T: float) -> float:
+        """theta(T) of the interpolant (:meth:`_theta_k1`)."""
+        return self._theta_k1(T, False)[0]
+
+    def _k1(self, T: float) -> float:
+        """d theta/dT of the interpolant (:meth:`_theta_k1`)."""
+        return self._theta_k1(T)[1]
 
     # -- public -------------------------------------------------------------------------------
     def k(self, T):
