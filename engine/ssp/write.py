@@ -43,7 +43,7 @@ def _seconds(ns: int) -> str:
     return repr(x)
 
 
-def _number(x: float) -> str:
+def _xml_number(x: float) -> str:
     return repr(float(x))
 
 
@@ -51,9 +51,9 @@ def _unit_xml(parent: ET.Element, tag: str, name: str, unit: Unit) -> None:
     u = ET.SubElement(parent, q(tag), {"name": name})
     attrib = {b: str(e) for b, e in zip(BASE, unit.dims) if e}
     if unit.factor != 1.0:
-        attrib["factor"] = _number(unit.factor)
+        attrib["factor"] = _xml_number(unit.factor)
     if unit.offset != 0.0:
-        attrib["offset"] = _number(unit.offset)
+        attrib["offset"] = _xml_number(unit.offset)
     ET.SubElement(u, q("ssc:BaseUnit"), attrib)
 
 
@@ -67,7 +67,7 @@ def _value_text(value: Any, kind: type) -> str:
     if kind is int:
         return str(int(value))
     if kind is float:
-        return _number(value)
+        return _xml_number(value)
     return str(value)
 
 
@@ -215,7 +215,7 @@ def export_system(system: "System", path: str | Path, settings: "RunSettings | N
         u = ET.SubElement(root, q("ssd:Units"))
         for name_, unit in units.items():
             _unit_xml(u, "ssc:Unit", name_, unit)
-    de = ET.SubElement(root, q("ssd:DefaultExperiment"), {"startTime": "0.0", "stopTime": _number(stop)})
+    de = ET.SubElement(root, q("ssd:DefaultExperiment"), {"startTime": "0.0", "stopTime": _xml_number(stop)})
     anns = ET.SubElement(de, q("ssd:Annotations"))
     base = 0
     for ns in steps_ns.values():
@@ -226,7 +226,7 @@ def export_system(system: "System", path: str | Path, settings: "RunSettings | N
     if ordering:
         run["ordering"] = ordering
     if interval:
-        run["outputInterval"] = _number(interval)
+        run["outputInterval"] = _xml_number(interval)
     if run:  # for cryocosim's reader; other masters ignore it
         ET.SubElement(ET.SubElement(anns, q("ssc:Annotation"), {"type": CC_ANNOTATION}), q("cc:Run"), run)
     files[SSD_NAME] = _xml_bytes(root)
@@ -252,9 +252,9 @@ def _connections(system: "System", sysel: ET.Element) -> None:
             attrib["suppressUnitConversion"] = "true"
         c = ET.SubElement(connections, q("ssd:Connection"), attrib)
         if converts:
-            lt = {"factor": _number(link.scale)}
+            lt = {"factor": _xml_number(link.scale)}
             if link.offset != 0.0:
-                lt["offset"] = _number(link.offset)
+                lt["offset"] = _xml_number(link.offset)
             ET.SubElement(c, q("ssc:LinearTransformation"), lt)
 
 
