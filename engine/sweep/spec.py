@@ -28,7 +28,7 @@ from .limits import MAX_POINTS, SweepError, read_spec_text
 from .scenario_check import check_scenario
 from .tables import Solve, SweptParameter, flatten_keys, parse_outputs, parse_parameter, parse_solve
 
-def _table_of(key_text: str):
+def _table_of():
     """A sub-table (``[parameters]``...): its entries are read by :mod:`.tables`."""
     def check(value, where, key, ctx):
         if not isinstance(value, dict):
@@ -55,8 +55,8 @@ SCHEMA = schema.Table({
     "scenario": schema.Str(empty=True), "output": schema.Str(empty=True),
     "stop_time": schema.Node(), "output_interval": schema.Node(),
     "batch_size": schema.Check(_batch_size),
-    "parameters": _table_of("parameters"), "constants": _table_of("constants"), "derived": _table_of("derived"),
-    "solve": _table_of("solve"), "outputs": schema.Node(),
+    "parameters": _table_of(), "constants": _table_of(), "derived": _table_of(),
+    "solve": _table_of(), "outputs": schema.Node(),
 }, rules=(_function_or_scenario,))
 #: top-level keys only a sweep spec has (a scenario file's [scenario] is a table, a spec's a string;
 #: both may have [derived], a spec always with [parameters])
