@@ -11,5 +11,5 @@
   loop, the dewar's heat loads, the screw machines' work and leakage, the in-leak law, the
   exact-step functions of a first-order equation).
 * :mod:`.reference` -- the monolithic reference model of the hybrid cooler (numbers in,
-  numbers out).
+  numbers out) and the metrics that compare a co-simulation of it with that model.
 """

@@ -13,8 +13,10 @@ from cryocosim import ModelError, SimulationError, System
 from cryocosim.errors import CryocosimWarning
 from cryocosim.fmus.buffer_volume import BufferVolume
 from cryocosim.fmus.check_valve import CheckValve
-from cryocosim.fmus.reference.hybrid import HybridSI, cyclic_steady_state, schmidt_limit, si_derivatives
 from cryocosim.fmus.hybrid_exchangers import HybridExchangers
+from cryocosim.fmus.reference.hybrid import (HybridSI, cyclic_steady_state, schmidt_limit,
+                                             si_derivatives)
+from cryocosim.fmus.reference.hybrid_metrics import cycle_metrics
 from cryocosim.fmus.stirling_stage import StirlingStage
 from cryocosim.fmus.turbine import Turbine
 from cryocosim.scenario import load
@@ -375,29 +377,9 @@ def si_setup(system) -> HybridSI:
 
 
 def last_cycle(ds) -> dict:
-    """Dimensionless metrics of the last cycle (paper eq. 34, 35, 37, 40-41) from the
-    cumulative energies at the cycle boundaries, and the stage's pressure extremes."""
-    t = ds["time"].values
-    period = 1.0 / F
-    i1 = int(np.argmin(np.abs(t - t[-1])))
-    i0 = int(np.argmin(np.abs(t - (t[-1] - period))))
-    i_1 = int(np.argmin(np.abs(t - (t[-1] - 2 * period))))
-    assert abs(t[i0] - (t[-1] - period)) < 1e-9 and abs(t[i_1] - (t[-1] - 2 * period)) < 1e-9
-
-    def per_cycle(var, a, b):
-        return float(ds[var].values[b] - ds[var].values[a]) / CYCLE_ENERGY
-
-    M = ds["stage.mass"].values + ds["hp_buffer.mass"].values + ds["lp_buffer.mass"].values
-    return {
-        "W_C": per_cycle("stage.work_compression", i0, i1),
-        "Q_E": per_cycle("stage.work_expansion", i0, i1),
-        "Q_L": per_cycle("hx.energy_load", i0, i1),
-        "W_t": per_cycle("turbine.work", i0, i1),
-        "Q_L_previous": per_cycle("hx.energy_load", i_1, i0),
-        "Pi_min": float(ds["stage.p_min_cycle"].values[i1]) / PC,
-        "Pi_max": float(ds["stage.p_max_cycle"].values[i1]) / PC,
-        "mass_error": float(np.max(np.abs(M / M[0] - 1.0))),
-    }
+    """Dimensionless metrics of the last cycle (paper eq. 33-41) from the cumulative energies at
+    the cycle boundaries, and the stage's pressure extremes (:func:`cycle_metrics`)."""
+    return cycle_metrics(ds, 1.0 / F, PC, VE)
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,7 @@ import numpy as np  # noqa: E402
 import cryocosim  # noqa: E402
 from cryocosim.errors import CryocosimError  # noqa: E402
 from cryocosim.fmus.reference.hybrid import HybridSI, _D, cyclic_steady_state  # noqa: E402
+from cryocosim.fmus.reference.hybrid_metrics import cycle_metrics  # noqa: E402
 from cryocosim.master import Master  # noqa: E402
 from cryocosim.scenario import load  # noqa: E402
 from pages import ROOT, cpu_model, files_digest, fmt, loaded_sources, python, save_figure, table, versions  # noqa: E402
@@ -128,7 +129,6 @@ def scenario_constants() -> dict:
 
 SC = scenario_constants()
 PERIOD, PC, VE = SC["period"], SC["p_charge"], SC["V_E"]
-CYCLE_ENERGY = PC * VE        # the paper's energies per cycle are over p_charge V_E
 TPC = SC["ticks_per_cycle"]   # master ticks (1 ns) per cycle
 
 
@@ -188,31 +188,11 @@ def cached(kind: str, spec: dict, fn):
 # one co-simulation run
 # --------------------------------------------------------------------------------------------
 def last_cycle(ds) -> dict:
-    """The last cycle's dimensionless metrics (paper eq. 34, 35, 40-41), as
-    tests/test_hybrid_actors.py computes them: differences of the cumulative energies at the
-    cycle boundaries over p_charge V_E, the stage's pressure extremes over p_charge, and the
-    largest relative departure of the gas in stage + buffers from its start."""
-    t = ds["time"].values
-    i1 = int(np.argmin(np.abs(t - t[-1])))
-    i0 = int(np.argmin(np.abs(t - (t[-1] - PERIOD))))
-    i_1 = int(np.argmin(np.abs(t - (t[-1] - 2 * PERIOD))))
-    if abs(t[i0] - (t[-1] - PERIOD)) > 1e-9 or abs(t[i_1] - (t[-1] - 2 * PERIOD)) > 1e-9:
-        raise RuntimeError("no records at the last cycle boundaries")
-
-    def per_cycle(var, a, b):
-        return float(ds[var].values[b] - ds[var].values[a]) / CYCLE_ENERGY
-
-    M = ds["stage.mass"].values + ds["hp_buffer.mass"].values + ds["lp_buffer.mass"].values
-    return {
-        "W_C": per_cycle("stage.work_compression", i0, i1),
-        "Q_E": per_cycle("stage.work_expansion", i0, i1),
-        "Q_L": per_cycle("hx.energy_load", i0, i1),
-        "W_t": per_cycle("turbine.work", i0, i1),
-        "Q_L_previous": per_cycle("hx.energy_load", i_1, i0),
-        "Pi_min": float(ds["stage.p_min_cycle"].values[i1]) / PC,
-        "Pi_max": float(ds["stage.p_max_cycle"].values[i1]) / PC,
-        "mass_error": float(np.max(np.abs(M / M[0] - 1.0))),
-    }
+    """The last cycle's dimensionless metrics (paper eq. 33-41: W_C, Q_E, Q_L, W_t over
+    p_charge V_E, the stage's pressure extremes over p_charge, the largest relative departure of
+    the gas in stage + buffers from its start), as tests/test_hybrid_actors.py computes them:
+    :func:`cryocosim.fmus.reference.hybrid_metrics.cycle_metrics`."""
+    return cycle_metrics(ds, PERIOD, PC, VE)
 
 
 def step_ticks(N: int) -> int:
