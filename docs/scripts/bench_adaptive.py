@@ -828,7 +828,7 @@ def write_page(path, figdir, args, stop, size, refs, ref_diffs, tgt, rows, ref_f
 
 def method_section(size) -> list[str]:
     return [
-        "## 5. How it works (`engine/master.py`, `engine/stepcontrol.py`)", "",
+        "## 5. How it works (`engine/macro.py`, `engine/iteration.py`, `engine/stepcontrol.py`)", "",
         "- **Macro steps.** With a `tolerance` (or `iterate`) the master advances the whole system from one "
         "synchronisation time to the next (`MacroStepper.run` in `engine/macro.py`). Every actor steps at its ratio to the fastest actor's "
         "step (here all actors have the same nominal step, so each takes one step per macro step); a macro step never "
