@@ -295,3 +295,16 @@ def locate_setup_error(exc: BaseException, actor: str, origins: Mapping[str, str
     if msg.startswith(f"actor '{actor}': "):
         msg = msg[len(f"actor '{actor}': "):]
     return prefix(origin or f"actor '{actor}'", msg)
+
+
+def parse_toml(text: str, source: str, error: type[Exception] = ConfigurationError) -> dict:
+    """A TOML document's text parsed, or ``error`` with one line naming ``source``: the syntax
+    error with its line and column, or values nested too deeply for the parser."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{source}: TOML syntax error: {one_line(exc)}") from None
+    except RecursionError:
+        raise error(f"{source}: TOML syntax error: values nested too deeply") from None

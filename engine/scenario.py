@@ -35,14 +35,13 @@ from __future__ import annotations
 
 import math
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import schema
 from . import trust as trust_rules
-from .checks import (RESOLUTION, kind_of, check_run_length, check_time, describe, locate_setup_error,
+from .checks import (RESOLUTION, kind_of, parse_toml, check_run_length, check_time, describe, locate_setup_error,
                      parameter_message, read_text_file)
 from .errors import ConfigurationError, ConnectionError_, CryocosimError, one_line
 from .stepcontrol import StepControl
@@ -251,12 +250,7 @@ def _read_text(path: Path, where: str) -> str:
 
 
 def read_toml(path: Path, text: str, seen: tuple = ()) -> dict:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{path}: TOML syntax error: {' '.join(str(exc).split())}") from None
-    except RecursionError:
-        raise ConfigurationError(f"{path}: TOML syntax error: values nested too deeply") from None
+    data = parse_toml(text, str(path))
     check_document(data, str(path), complete=False)
     base_name = data.pop("extends", None)
     if base_name is None:

@@ -42,12 +42,9 @@ ENGINE = Path(cryocosim.__file__).resolve().parent
 FMUS = Path(cryocosim.fmus.__file__).resolve().parent
 
 
-@pytest.fixture(autouse=True)
-def keep_sys_path():
-    """pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation."""
-    saved = list(sys.path)
-    yield
-    sys.path[:] = saved
+# pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation: every test
+# here restores it (conftest.keep_sys_path)
+pytestmark = pytest.mark.usefixtures("keep_sys_path")
 
 
 def members(path: Path, top: str) -> tuple[set[str], str]:

@@ -58,12 +58,9 @@ def fmu_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("fmus")
 
 
-@pytest.fixture(autouse=True)
-def keep_sys_path():
-    """pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation."""
-    saved = list(sys.path)
-    yield
-    sys.path[:] = saved
+# pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation: every test
+# here restores it (conftest.keep_sys_path)
+pytestmark = pytest.mark.usefixtures("keep_sys_path")
 
 
 def model(name: str) -> type:

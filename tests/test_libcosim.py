@@ -74,14 +74,6 @@ def fmu_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("fmus")
 
 
-@pytest.fixture
-def keep_sys_path():
-    """pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation."""
-    saved = list(sys.path)
-    yield
-    sys.path[:] = saved
-
-
 def real_outputs(cls) -> list[str]:
     return [v.name for v in cls.variables if v.causality == Causality.output and v.type is float]
 

@@ -62,12 +62,9 @@ RTOL_MULTIRATE = 1e-12
 RTOL_SAME = 1e-12
 
 
-@pytest.fixture(autouse=True)
-def keep_sys_path():
-    """pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation."""
-    saved = list(sys.path)
-    yield
-    sys.path[:] = saved
+# pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation: every test
+# here restores it (conftest.keep_sys_path)
+pytestmark = pytest.mark.usefixtures("keep_sys_path")
 
 
 @pytest.fixture(scope="module")

@@ -51,12 +51,9 @@ TESTS = Path(__file__).parent
 COOLDOWN = ROOT / "scenarios/screw_brayton_cooldown.toml"
 
 
-@pytest.fixture(autouse=True)
-def keep_sys_path():
-    """pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation."""
-    saved = list(sys.path)
-    yield
-    sys.path[:] = saved
+# pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation: every test
+# here restores it (conftest.keep_sys_path)
+pytestmark = pytest.mark.usefixtures("keep_sys_path")
 
 
 def validate(*args: str) -> tuple[int, str, str]:

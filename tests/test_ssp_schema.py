@@ -41,12 +41,9 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 NS_SSV = ssp.NS["ssv"]
 
 
-@pytest.fixture(autouse=True)
-def keep_sys_path():
-    """pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation."""
-    saved = list(sys.path)
-    yield
-    sys.path[:] = saved
+# pythonfmu prepends the FMU's resources/ folder to sys.path at every instantiation: every test
+# here restores it (conftest.keep_sys_path)
+pytestmark = pytest.mark.usefixtures("keep_sys_path")
 
 
 @pytest.fixture(scope="module")

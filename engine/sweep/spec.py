@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import RESOLUTION, check_time
+from ..checks import RESOLUTION, check_time, parse_toml
 from ..errors import ConfigurationError, describe, one_line
 from ..expr import CONSTANTS
 from ..errors import exception_line
@@ -148,12 +148,7 @@ def load_spec(path: str | Path | None = None, *, data: dict | None = None,
             raise SweepError("load_spec needs a path or data")
         source = str(path)
         text = read_spec_text(Path(path), source, "sweep spec")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise SweepError(f"{source}: TOML syntax error: {one_line(exc)}") from None
-        except RecursionError:
-            raise SweepError(f"{source}: TOML syntax error: values nested too deeply") from None
+        data = parse_toml(text, source, SweepError)
         base = Path(path).resolve().parent
     else:
         source = str(path) if path is not None else "<sweep spec>"
