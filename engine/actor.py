@@ -38,9 +38,17 @@ class Actor:
     #: the outputs a run's summary shows for this actor (a load's temperature, a compressor's flow
     #: and power): :mod:`cryocosim.summary`; none declared, the first Real outputs are shown
     headline: ClassVar[tuple[str, ...]] = ()
+    #: the highest time derivative of its Real inputs the actor integrates over a step (0: it
+    #: holds each input at its value; 1: linear, 2: quadratic inputs; :mod:`cryocosim.extrapolation`).
+    #: Above 0, the master sets :attr:`input_derivatives` before each ``do_step`` under a coupling
+    #: order above 0, and the input's value is the polynomial's at the step's start
+    input_order: ClassVar[int] = 0
 
     def __init__(self, name: str = "actor", **parameters: Any):
         self.name = name
+        #: input name -> (du/dt [unit/s], d2u/dt2 [unit/s2]) at the start of the coming step, for
+        #: an actor with ``input_order`` >= 1 under a coupling order >= 1 (empty: inputs held)
+        self.input_derivatives: dict[str, tuple[float, float]] = {}
         for v in self.variables:
             setattr(self, v.name, v.start)
         for key, value in parameters.items():

@@ -91,19 +91,39 @@ def _converter(va: Variable, vb: Variable, where: str) -> _Convert:
 
 
 class Slot:
-    """The published value of one output (time in integer ticks)."""
+    """The published value of one output (time in integer ticks): ``value`` valid from
+    ``t_valid``, the one before it, ``prev``, valid from ``prev_t`` (-1: none), and with
+    ``history`` on (coupling orders above 0) ``older``, the two before those as ``(tick, value)``
+    pairs, newest first (:meth:`points`)."""
 
-    __slots__ = ("value", "t_valid", "prev")
+    __slots__ = ("value", "t_valid", "prev", "prev_t", "older", "history")
 
     def __init__(self, value: float):
         self.value = value
         self.t_valid = 0
         self.prev = value
+        self.prev_t = -1
+        self.older: tuple = ()
+        self.history = False
 
     def publish(self, value: float, t_valid: int) -> None:
+        if self.history and self.prev_t >= 0:
+            self.older = ((self.prev_t, self.prev),) + self.older[:1]
         self.prev = self.value
+        self.prev_t = self.t_valid
         self.value = value
         self.t_valid = t_valid
+
+    def points(self, limit: int, n: int) -> list[tuple[int, float]]:
+        """Up to ``n`` published ``(tick, value)`` pairs valid at or before ``limit``, newest first."""
+        pts = []
+        last = None
+        for p in ((self.t_valid, self.value), (self.prev_t, self.prev), *self.older):
+            # a value published again at the same tick (the start-up's iteration) replaces it
+            if 0 <= p[0] <= limit and p[0] != last:
+                pts.append(p)
+                last = p[0]
+        return pts[:n]
 
 
 @dataclass
@@ -311,12 +331,12 @@ class Bus:
         return slot.value if slot.t_valid <= limit else slot.prev
 
     def snapshot(self) -> dict:
-        return {k: (s.value, s.t_valid, s.prev) for k, s in self.slots.items()}
+        return {k: (s.value, s.t_valid, s.prev, s.prev_t, s.older) for k, s in self.slots.items()}
 
     def restore(self, snap: dict) -> None:
-        for k, (value, t_valid, prev) in snap.items():
+        for k, (value, t_valid, prev, prev_t, older) in snap.items():
             s = self.slots[k]
-            s.value, s.t_valid, s.prev = value, t_valid, prev
+            s.value, s.t_valid, s.prev, s.prev_t, s.older = value, t_valid, prev, prev_t, older
 
 
 def _value_text(var: Variable, value) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 
 from .bus import _KEEP, Bus
 from .errors import CryocosimError, ModelError
+from .extrapolation import shift, taylor
 from .variables import Causality
 
 _VALUE = operator.attrgetter("value")
@@ -67,20 +68,92 @@ class Coupling:
         self.sources_of: dict[str, list[int]] = {}
         #: per actor: its links of other types than Real (empty when there are none at all)
         self.held_of: dict[str, list] = {}
+        #: coupling orders (set_orders): per actor that takes its inputs as polynomials, the
+        #: degree, and its Real input links; the highest order asked for
+        self.order_of: dict[str, int] = {}
+        self.poly_links: dict[str, list] = {}
+        self.highest = 0
+        self.slot_order: dict[tuple[str, str], int] = {}
+
+    # -- coupling orders ----------------------------------------------------------------------------
+    def set_orders(self, default: int, per_actor: dict[str, int]) -> None:
+        """Inputs as polynomials of degree ``per_actor.get(name, default)`` for the actors that
+        can integrate them (``Actor.input_order``, capped there); the others hold theirs.  The
+        producers' slots then keep their last four values (after ``Bus.build_slots``)."""
+        bus = self.bus
+        self.order_of = {}
+        for name in self.order:
+            k = min(per_actor.get(name, default), type(bus.actors[name]).input_order)
+            if k > 0:
+                self.order_of[name] = k
+        self.poly_links = {name: [x for x in bus.in_links[name] if x[3] is not _KEEP] for name in self.order_of}
+        for name in self.order_of:
+            for slot, *_ in self.poly_links[name]:
+                slot.history = True
+        self.highest = max([default, *per_actor.values()], default=0)
+        # the order of each coupled output's polynomial: the lowest among the actors it feeds
+        # (one that holds it makes the hold's error); the step control measures the error of
+        # that polynomial's prediction
+        self.slot_order = {}
+        for l in bus.links:
+            key = (l.src, l.src_var)
+            self.slot_order[key] = min(self.slot_order.get(key, 2), self.order_of.get(l.dst, 0))
+        for key, k in self.slot_order.items():
+            if k:
+                bus.slots[key].history = True
 
     # -- before a step ------------------------------------------------------------------------------
     def set_inputs(self, name: str, t: int, h: int) -> None:
-        """Set the inputs of actor ``name`` for its step from tick ``t`` to ``t + h`` from the bus."""
-        self.bus.read_inputs(name, t + h if self.gauss_seidel else t)
+        """Set the inputs of actor ``name`` for its step from tick ``t`` to ``t + h`` from the bus:
+        each held at its producer's newest value valid at ``t`` (Jacobi) or ``t + h``
+        (Gauss–Seidel), or, under a coupling order k >= 1 for an actor that can integrate its
+        inputs, as the polynomial through the last k + 1 values valid then: its value at ``t`` and
+        its derivatives there (:attr:`Actor.input_derivatives`)."""
+        limit = t + h if self.gauss_seidel else t
+        self.bus.read_inputs(name, limit)
+        k = self.order_of.get(name)
+        if k:
+            actor, tps = self.bus.actors[name], self.ticks_per_second
+            der = actor.input_derivatives
+            for slot, var, scale, offset in self.poly_links[name]:
+                u, d1, d2 = taylor(slot.points(limit, k + 1), t, tps)
+                setattr(actor, var, u * scale + offset)
+                der[var] = (d1 * scale, d2 * scale)
 
-    def hold_inputs(self, name: str, actor, u: np.ndarray) -> None:
+    def hold_inputs(self, name: str, actor, u: np.ndarray, history: list | None = None, t0: int = 0,
+                    t1: int = 0) -> list | None:
         """Hold the Real inputs of actor ``name`` at the coupled values ``u``; its other links at
-        their values on the bus (those of the start of the step: they are not iterated)."""
+        their values on the bus (those of the start of the step: they are not iterated).
+
+        Under a coupling order k >= 1 for an actor that can integrate its inputs, each Real input
+        is instead the polynomial through ``(t1, u)`` and the last k accepted synchronisations
+        in ``history`` (``(tick, coupled values)``, newest last): returned as ``(input, scale,
+        offset, (u, du/dt, d2u/dt2) at t0)`` for :meth:`set_held_polynomials` at each sub-step."""
         for var, j, scale, offset in self.inputs_of[name]:
             setattr(actor, var, u[j] * scale + offset)
         if self.held_of:
             for slot, var, conv, keep in self.held_of[name]:
                 setattr(actor, var, slot.value * conv + keep)
+        k = self.order_of.get(name)
+        if not k or history is None:
+            return None
+        past = [(t, x) for t, x in reversed(history) if t <= t0][:k]
+        tps = self.ticks_per_second
+        polys = []
+        for var, j, scale, offset in self.inputs_of[name]:
+            pts = [(t1, u[j])] + [(t, x[j]) for t, x in past]
+            polys.append((var, scale, offset, taylor(pts, t0, tps)))
+        return polys
+
+    @staticmethod
+    def set_held_polynomials(actor, polys: list, dt: float) -> None:
+        """Set an actor's polynomial inputs (:meth:`hold_inputs`) for a sub-step starting ``dt``
+        s after the step's start."""
+        der = actor.input_derivatives
+        for var, scale, offset, coeffs in polys:
+            u, d1, d2 = shift(coeffs, dt) if dt else coeffs
+            setattr(actor, var, u * scale + offset)
+            der[var] = (d1 * scale, d2 * scale)
 
     # -- after a step -------------------------------------------------------------------------------
     def find_outputs(self) -> None:

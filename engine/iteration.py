@@ -192,12 +192,14 @@ class IteratedCoupling:
         coupled values ``u``; its coupled outputs at t1."""
         actor = self.m.bus.actors[name]
         actor.set_state(state)
-        self.coupling.hold_inputs(name, actor, u)
+        polys = self.coupling.hold_inputs(name, actor, u, self.hist, t0, t1)
         tps = self.m.ticks_per_second
         step = self.s.ratio[name] * hf
         t = t0
         while t < t1:
             h = min(step, t1 - t)
+            if polys:  # inputs interpolated through the end values u (a coupling order >= 1)
+                self.coupling.set_held_polynomials(actor, polys, (t - t0) / tps)
             self.s.do_step(name, actor, t / tps, h / tps)
             self.m.steps_taken += 1
             t += h

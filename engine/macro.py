@@ -23,6 +23,7 @@ from .clock import Timeline
 from .coupling import all_finite, step_error
 from .errors import ActorTerminated
 from .events import StopRun
+from .extrapolation import value_at
 from .iteration import IteratedCoupling
 from .stepcontrol import Reject, weighted_change
 
@@ -53,6 +54,7 @@ class MacroStepper:
         self.err = 0.0
         self.err_key: str | None = None
         self.err_order = 1
+        self.explicit_order = 1
         self.reject_above = False
         self.abort_on_change = False
         # statistics
@@ -95,7 +97,9 @@ class MacroStepper:
             var = m.bus.actors[a].variable_map()[v]
             atol = control.atol(f"{a}.{v}", var.unit, var.nominal or 1.0, rtol)
             self.atol[key] = atol
-            self.checked[a].append((m.bus.slots[key], atol, f"{a}.{v}"))
+            self.checked[a].append((m.bus.slots[key], atol, f"{a}.{v}", m.coupling.slot_order.get(key, 0)))
+        # the error's order in h: a hold's is 1, a polynomial of degree k's k + 1 (the lowest)
+        self.explicit_order = 1 + min((k for c in self.checked.values() for *_, k in c), default=0)
         self.iteration.prepare()
         self.iteration.restart()
         self.pending_events = sorted(((round(ev.time / res), i) for i, ev in enumerate(m.time_events)
@@ -185,7 +189,7 @@ class MacroStepper:
         self.reject_above = reject_above
         self.abort_on_change = reject_above
         self.last_iterations = 1
-        self.err_order = 1
+        self.err_order = self.explicit_order
         if not self.m.control.iterate or not self.m.coupling.coupled:  # nothing coupled: nothing to iterate
             self.advance_actors(t0, t1, hf)
             return self.err
@@ -216,8 +220,11 @@ class MacroStepper:
             if not all_finite(reals):
                 self.check_finite(name, t, t + h)
             m.steps_taken += 1
-            for slot, atol, key in checked:
-                e = weighted_change(slot.value, slot.prev, atol, rtol)
+            for slot, atol, key, k in checked:
+                # the change over the step (a hold's error), or the value's distance from the
+                # polynomial of degree k through the k + 1 values before it (its prediction)
+                ref = slot.prev if not k else value_at(slot.points(slot.prev_t, k + 1), slot.t_valid)
+                e = weighted_change(slot.value, ref, atol, rtol)
                 if e > self.err:
                     self.err, self.err_key = e, key
                     if e > 1.0 and self.abort_on_change:

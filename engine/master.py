@@ -203,6 +203,7 @@ class Master:
             self.output_ticks = fastest
         # conditions are checked at every tick of the fastest actor; without them the monitor
         # only wakes up to record
+        self.coupling.set_orders(self.control.coupling_order, self.control.coupling_orders)
         self.clock.start(stop, fastest if self.conditions else self.output_ticks)
         chunk = max(self.output_ticks, -(-stop // chunks // self.output_ticks) * self.output_ticks)
         t_wall = _time.perf_counter()

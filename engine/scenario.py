@@ -174,13 +174,14 @@ SCHEMA = schema.Table({
         "output": schema.Str(), "order": schema.Strings("an array of actor names"),
         "min_step": schema.Quantity(), "max_step": schema.Quantity(), "event_tolerance": schema.Quantity(),
         "tolerance": schema.Number(), "iteration_tolerance": schema.Number(), "relaxation": schema.Number(),
-        "max_iterations": schema.Number(), "iterate": schema.Bool(),
+        "max_iterations": schema.Number(), "iterate": schema.Bool(), "coupling_order": schema.Number(),
         "abs_tolerance": schema.Map(_NUMBER_OR_QUANTITY, label=lambda w, k: f"{w}: {k}"),
         "nominal": schema.Map(_NUMBER_OR_QUANTITY, label=lambda w, k: f"{w}: {k}"),
     }, required=("stop_time",)),
     "defaults": schema.Map(schema.Scalar()),
     "set": _set_table("a table ([set])", lambda w, k: f"{w}: [set]"),
     "actor": schema.Tables(schema.Table({"name": schema.Str(), "model": schema.Str(), "step": schema.Quantity(),
+                                         "coupling_order": schema.Number(),
                                          "parameters": schema.Check(_parameters)}, required=("name", "model")),
                            nonempty="key 'actor' must list at least one actor ([[actor]])"),
     "connect": schema.Tables(schema.Table({
@@ -312,13 +313,16 @@ def build(data: dict, source: str = "<scenario>", text: str = "",
     for key in ("min_step", "max_step", "event_tolerance"):
         if key in run:
             step[key] = check_time(run[key], f"{where}: key '{key}'")
-    for key in ("tolerance", "iteration_tolerance", "relaxation", "max_iterations", "iterate"):
+    for key in ("tolerance", "iteration_tolerance", "relaxation", "max_iterations", "iterate", "coupling_order"):
         if key in run:
             step[key] = run[key]
     if "max_iterations" in step and step["max_iterations"] != int(step["max_iterations"]):
         raise ConfigurationError(f"{where}: key 'max_iterations' must be a whole number")
     if "max_iterations" in step:
         step["max_iterations"] = int(step["max_iterations"])
+    orders = {t["name"]: t["coupling_order"] for t in data["actor"] if "coupling_order" in t}
+    if orders:
+        step["coupling_orders"] = orders
     StepControl(**step).check(where)
     settings.step = step
 

@@ -77,6 +77,11 @@ class StepControl:
     max_iterations: int = 20
     relaxation: float = 1.0
     event_tolerance: float = 1e-3
+    #: inputs over a step as polynomials of this degree through the last communication points (0:
+    #: held, 1: linear, 2: quadratic; cryocosim.extrapolation) for the actors that can integrate
+    #: them (Actor.input_order); per actor in ``coupling_orders``
+    coupling_order: int = 0
+    coupling_orders: dict[str, int] = field(default_factory=dict)
 
     @property
     def adaptive(self) -> bool:
@@ -108,6 +113,10 @@ class StepControl:
             raise ConfigurationError(f"{where}: key 'max_iterations' must be a whole number 1-1000")
         if not (0 < self.relaxation <= 1):
             raise ConfigurationError(f"{where}: key 'relaxation' must be in (0, 1], got {self.relaxation!r}")
+        for key, value in [("coupling_order", self.coupling_order),
+                           *((f"coupling_order.{k}", v) for k, v in self.coupling_orders.items())]:
+            if value not in (0, 1, 2) or isinstance(value, bool):
+                raise ConfigurationError(f"{where}: key '{key}' must be 0, 1 or 2, got {value!r}")
         for key, value in self.abs_tolerance.items():
             positive(f"abs_tolerance.{key}", value, allow_none=False)
         for key, value in self.nominal.items():

@@ -131,3 +131,65 @@ class Relay(Actor):
 
     def do_step(self, t, h):
         self._switch()
+
+
+class Ramp(Actor):
+    """Outputs y = a t + b t^2 at the end of each step (exact at every communication point)."""
+    variables = (Parameter("a", "W/s", 1.0, "slope"), Parameter("b", "W/s2", 0.0, "curvature"),
+                 Output("y", "W", 0.0, "the ramp"))
+
+    def do_step(self, t, h):
+        s = t + h
+        self.y = self.a * s + self.b * s * s
+
+
+class PolyIntegrator(Integrator):
+    """Integrates its input as the polynomial the master gives over the step (input_order 2):
+    x(t+h) = x + u h + u' h^2/2 + u'' h^3/6, exact for inputs of degree <= 2."""
+    input_order = 2
+
+    def do_step(self, t, h):
+        d1, d2 = self.input_derivatives.get("u", (0.0, 0.0))
+        self.x += h * (self.u + h * (d1 / 2 + h * d2 / 6))
+
+
+class PolyOscillator(Oscillator):
+    """:class:`Oscillator` integrating its input's polynomial over the step (input_order 2)."""
+    input_order = 2
+
+    def do_step(self, t, h):
+        d1, d2 = self.input_derivatives.get("u", (0.0, 0.0))
+        self.x += self.k * h * (self.u + h * (d1 / 2 + h * d2 / 6))
+
+
+class Sine(Actor):
+    """Outputs y = amplitude sin(omega t) at the end of each step (exact at every point)."""
+    variables = (Parameter("omega", "rad/s", 1.0, "angular frequency"),
+                 Parameter("amplitude", "W", 1.0, "amplitude"), Output("y", "W", 0.0, "the sine"))
+
+    def do_step(self, t, h):
+        import math
+
+        self.y = self.amplitude * math.sin(self.omega * (t + h))
+
+
+class Relaxing(Actor):
+    """dx/dt = (u - x)/tau, u taken as the polynomial the master gives over the step (input_order
+    2; u held at order 0), integrated by 8 RK4 sub-steps: its own error is far below the coupling's."""
+    variables = (Parameter("tau", "s", 1.0, "time constant"), Input("u", "W", 0.0, "driving value"),
+                 Output("x", "W", 0.0, "relaxing value"))
+    input_order = 2
+
+    def do_step(self, t, h):
+        d1, d2 = self.input_derivatives.get("u", (0.0, 0.0))
+        u0, tau, n = self.u, self.tau, 8
+        f = lambda s, x: (u0 + s * (d1 + 0.5 * s * d2) - x) / tau  # noqa: E731
+        x, dt = self.x, h / n
+        for i in range(n):
+            s = i * dt
+            k1 = f(s, x)
+            k2 = f(s + dt / 2, x + dt / 2 * k1)
+            k3 = f(s + dt / 2, x + dt / 2 * k2)
+            k4 = f(s + dt, x + dt * k3)
+            x += dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        self.x = x
