@@ -7,9 +7,10 @@ Layout::
                 step control: tolerance (relative; adaptive steps), abs_tolerance = {unit or
                 "actor.var" = floor}, nominal = {unit or "actor.var" = typical magnitude},
                 min_step, max_step, event_tolerance, iterate (true: iterate each step to
-                convergence), iteration_tolerance, max_iterations, relaxation
+                convergence), iteration_tolerance, max_iterations, relaxation; coupling_order
+                (0 | 1 | 2: inputs as polynomials over a step, cryocosim.extrapolation)
     [defaults]  parameters given to every actor that declares them (e.g. fluid = "argon")
-    [[actor]]   name, model, step, [actor.parameters]
+    [[actor]]   name, model, step, coupling_order, [actor.parameters]
     [[connect]] from = "a.out", to = "b.in" | ["b.in", "c.in"], convert = true|false (between
                 Real, Integer, Boolean and Enumeration, or from a unitless Real to one with a unit)
     [[event]]   name, at = time | when = "actor.var < value [unit]", after, set = {...}, stop
