@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from cryocosim import System, scenario
+from cryocosim import Actor, Input, Output, Parameter, System, scenario
 from cryocosim.errors import (ActorTerminated, ConfigurationError, CryocosimWarning, ModelError,
                               SimulationError)
 from cryocosim.errors import ConnectionError_
@@ -70,14 +70,17 @@ MODELS = {
                '-DS_IN_START="feed"'], True, FEED),
     # Stair-like: the step that reaches t_stop ends the simulation (discard + terminated) at once
     "CStair": (["-DT_STOP=2.0", "-DSTOP_IN_STEP"], True, REALS + OTHERS + [T_STOP]),
+    # canInterpolateInputs: x integrates u's polynomial over the step (fmi2SetRealInputDerivatives)
+    "CInterp": (["-DINTERPOLATE"], True, REALS),
 }
 
 
-def _model_description(name: str, guid: str, can_state: bool, variables) -> str:
+def _model_description(name: str, guid: str, can_state: bool, variables, interpolate: bool = False) -> str:
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            f'<fmiModelDescription fmiVersion="2.0" modelName="{name}" guid="{guid}" '
            'generationTool="cryocosim tests (C)" variableNamingConvention="flat" numberOfEventIndicators="0">',
            f'  <CoSimulation modelIdentifier="{name}" canHandleVariableCommunicationStepSize="true" '
+           + ('canInterpolateInputs="true" ' if interpolate else '') +
            f'canGetAndSetFMUstate="{str(can_state).lower()}" canNotUseMemoryManagementFunctions="true"/>',
            '  <UnitDefinitions><Unit name="K"><BaseUnit K="1"/></Unit><Unit name="s"><BaseUnit s="1"/></Unit>'
            '</UnitDefinitions>',
@@ -122,7 +125,8 @@ def build_c_fmus(root: Path, names=None) -> dict[str, Path]:
                        check=True, capture_output=True, text=True)
         path = root / f"{name}.fmu"
         with zipfile.ZipFile(path, "w") as zf:
-            zf.writestr("modelDescription.xml", _model_description(name, guid, can_state, variables))
+            zf.writestr("modelDescription.xml", _model_description(name, guid, can_state, variables,
+                                                                   "-DINTERPOLATE" in defines))
             zf.write(lib, f"binaries/linux64/{name}.so")
         paths[name] = path
     return paths
@@ -704,3 +708,45 @@ def test_a_scenario_s_fmu_is_held_to_what_an_fmu_takes(fmus, tmp_path):
     assert time.perf_counter() - t < 5.0
     assert f"FMU '{bomb}': its members would take 520 MiB extracted, above the limit of 512 MiB of an FMU " \
            "(a zip bomb?)" in str(err.value)
+
+
+class _LagMean(Actor):
+    """The CInterp FMU's arithmetic natively: x += h (u + u' h/2 + u'' h^2/6 - x) / tau."""
+    variables = (Parameter("tau", "s", 1.0, "time constant"), Input("u", "K", 0.0, "input"),
+                 Output("x", "K", 0.0, "lag"))
+    input_order = 2
+
+    def do_step(self, t, h):
+        d1, d2 = self.input_derivatives.get("u", (0.0, 0.0))
+        u_mean = self.u + h * (d1 / 2 + h * d2 / 6)
+        self.x += h * (u_mean - self.x) / self.tau
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_an_fmu_that_can_interpolate_inputs_gets_their_derivatives(fmus, order):
+    """canInterpolateInputs: the engine calls fmi2SetRealInputDerivatives before each fmi2DoStep
+    under a coupling order >= 1.  The FMU fed a parabola equals, to rounding, the same arithmetic
+    in a native actor given the same polynomial (1e-13: C and Python round alike here, the
+    difference is at most a few ulps of a value of order 10); at order 0 it holds u, as
+    CTypes does."""
+    from cryocosim.fmi.fmu_actor import load_fmu_actor_class
+
+    cls = load_fmu_actor_class(fmus["CInterp"])
+    assert cls.input_order == 2 and load_fmu_actor_class(fmus["CTypes"]).input_order == 0
+    s = System("interp")
+    s.add("src", "engine_actors:Ramp", step=H, a=2.0, b=0.5)
+    s.add("fmu", cls, step=H)
+    s.add("native", _LagMean, step=H)
+    s.connect("src.y", "fmu.u", transform=(1.0, 0.0))
+    s.connect("src.y", "native.u", transform=(1.0, 0.0))
+    ds = s.run(3.0, coupling_order=order)
+    np.testing.assert_allclose(ds["fmu.x"].values, ds["native.x"].values, rtol=1e-13, atol=1e-13)
+    held = System("held")
+    held.add("src", "engine_actors:Ramp", step=H, a=2.0, b=0.5)
+    held.add("fmu", cls, step=H)
+    held.connect("src.y", "fmu.u", transform=(1.0, 0.0))
+    x0 = held.run(3.0, coupling_order=0)["fmu.x"].values
+    if order:
+        assert not np.allclose(ds["fmu.x"].values, x0, rtol=1e-6)   # the derivatives were used
+    else:
+        np.testing.assert_array_equal(ds["fmu.x"].values, x0)

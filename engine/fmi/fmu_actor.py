@@ -217,6 +217,21 @@ class FMUActor(Actor):
         self._set_groups = self._groups(self._in_other, "Set", functions)
         self._get_groups = self._groups(self._out_other, "Get", functions)
 
+    def _set_input_derivatives(self) -> None:
+        """``fmi2SetRealInputDerivatives`` of the Real inputs the master gave as polynomials:
+        their first and, where not zero, second time derivatives at the step's start."""
+        vrs, orders, values = [], [], []
+        for name, (d1, d2) in self.input_derivatives.items():
+            vr = self.fmi_variables[name][1]
+            vrs.append(vr)
+            orders.append(1)
+            values.append(d1)
+            if d2:
+                vrs.append(vr)
+                orders.append(2)
+                values.append(d2)
+        self._inst.fmu.setRealInputDerivatives(vrs, orders, values)
+
     def _groups(self, names, direction: str, functions) -> list | None:
         """Per base type of ``names`` (not Real): (raw fmi2Set/GetXxx, its name, base type,
         names, value references, values); None without the raw functions (then fmpy's API)."""
@@ -395,6 +410,8 @@ class FMUActor(Actor):
                         raise _FMICallFailed("fmi2SetReal", status)
                 if self._in_other:
                     self._set_other()
+                if self.input_derivatives:
+                    self._set_input_derivatives()
                 status = raw[1](comp, t, h, 0)
                 if status > _OK_MAX:
                     ended = self._terminated(t) if status == _DISCARD else None
@@ -410,6 +427,8 @@ class FMUActor(Actor):
                         setattr(self, n, val[i])
             else:
                 self._set(self._in_real + self._in_other)
+                if self.input_derivatives:
+                    self._set_input_derivatives()
                 try:
                     self._inst.fmu.doStep(t, h, 0)
                 except Exception as exc:
@@ -640,5 +659,8 @@ def _make_class(path: Path, where: str) -> type[FMUActor]:
         "model_description": md,
         "default_step": float(de.stepSize) if de is not None and de.stepSize else Actor.default_step,
         "start_time": float(de.startTime) if de is not None and de.startTime else 0.0,
+        # canInterpolateInputs: fmi2SetRealInputDerivatives before each fmi2DoStep under a
+        # coupling order >= 1 (first and second derivatives; FMI 2.0 section 4.2.1)
+        "input_order": 2 if md.coSimulation.canInterpolateInputs else 0,
     }
     return type(_class_name(md.coSimulation.modelIdentifier), (FMUActor,), ns)

@@ -21,6 +21,9 @@
  *   false, ""; the modelDescription must declare the same).
  * T_FAIL: fmi2DoStep from t >= t_fail returns fmi2Error (logged).
  * NO_STATE: fmi2GetFMUstate/fmi2SetFMUstate fail (canGetAndSetFMUstate="false").
+ * INTERPOLATE: canInterpolateInputs: fmi2SetRealInputDerivatives takes u's first and second
+ *   derivatives for the coming step, and x integrates u's mean over it:
+ *   x += h * (u + du h/2 + ddu h^2/6 - x) / tau (the derivatives are cleared after the step).
  */
 #include <math.h>
 #include <stdio.h>
@@ -69,6 +72,7 @@ typedef struct {
     char s[N_STR][NSTR];
     fmi2Real time;
     fmi2Boolean terminated;
+    fmi2Real du, ddu; /* INTERPOLATE: u's derivatives for the coming step */
 } State;
 
 typedef struct {
@@ -277,8 +281,17 @@ fmi2Status fmi2GetDirectionalDerivative(fmi2Component c, const fmi2ValueReferenc
 /* ---- co-simulation ---- */
 fmi2Status fmi2SetRealInputDerivatives(fmi2Component c, const fmi2ValueReference vr[], size_t n,
                                        const fmi2Integer order[], const fmi2Real v[]) {
+#ifdef INTERPOLATE
+    State *s = &((Instance *)c)->st;
+    for (size_t k = 0; k < n; k++) {
+        if (vr[k] != R_U || order[k] < 1 || order[k] > 2) return fmi2Error;
+        if (order[k] == 1) s->du = v[k]; else s->ddu = v[k];
+    }
+    return fmi2OK;
+#else
     (void)c; (void)vr; (void)n; (void)order; (void)v;
     return fmi2Error;
+#endif
 }
 
 fmi2Status fmi2GetRealOutputDerivatives(fmi2Component c, const fmi2ValueReference vr[], size_t n,
@@ -311,7 +324,12 @@ fmi2Status fmi2DoStep(fmi2Component comp, fmi2Real t, fmi2Real h, fmi2Boolean no
         step = s->r[R_TSTOP] - t; /* the step reaches (crosses) t_stop: stop there */
         last = 1;
     }
-    s->r[R_X] += step * (s->r[R_U] - s->r[R_X]) / s->r[R_TAU];
+    double u_mean = s->r[R_U];
+#ifdef INTERPOLATE
+    u_mean += step * (s->du / 2 + step * s->ddu / 6);
+    s->du = s->ddu = 0.0;
+#endif
+    s->r[R_X] += step * (u_mean - s->r[R_X]) / s->r[R_TAU];
     s->i[I_COUNTER] += 1 + s->i[I_N_IN];
     s->b[B_TOGGLE] = (!s->b[B_TOGGLE]) != (s->b[B_B_IN] != 0);
     int m = (s->i[I_COUNTER] + s->i[I_MODE_IN]) % 3;
