@@ -42,9 +42,12 @@ STEPS = 5
 INPUTS = {
     "aftercooler": {"mdot": 0.002, "T_in": 384.25, "h_in": 399002.0},  # a compressor's discharge
     "buffer_volume": {"mdot_in": 1e-4, "mdot_out": 2e-5},
+    "buffer_volume_station": {"mdot_in": 1e-4, "mdot_out": 2e-5, "T_station": 250.0},
     "check_valve": {"p_up": 1.2e5},  # open: 0.2 bar forward
     "gas_volume": {"mdot_in": 0.002, "h_in": 399002.0, "mdot_out": 0.001},
+    "hybrid_cooler": {"T_E": 180.0, "T_L": 40.0},   # the cool-down's stations (hybrid_cooldown.toml)
     "hybrid_exchangers": {"mdot": 1e-4, "T_turbine_out": 25.0},
+    "hybrid_exchangers_station": {"mdot": 1e-4, "T_turbine_out": 25.0, "T_warm": 90.0, "T_load": 30.0},
     "jt_stage": {"heat_load": 0.5},
     "load_exchanger": {"mdot": 0.002, "T_in": 150.0, "h_in": 155130.65, "T_load": 160.0},
     "motor": {"speed": 1000.0},
@@ -53,6 +56,7 @@ INPUTS = {
     "screw_compressor": {"speed": 1000.0},
     "screw_expander": {"speed": 500.0},
     "shaft": {"motor_torque": 2.0, "compressor_torque": 0.5, "expander_torque": 0.2},
+    "stirling_stage_station": {"T_station": 250.0, "mdot_out": 1e-4},
     "thermal_load": {"heat_removed": 5.0},
     "thermal_station": {"heat_in": 2.0, "heat_out": 0.5},
     "turbine": {"p_out": 1e6},
