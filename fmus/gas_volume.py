@@ -36,6 +36,7 @@ class GasVolume(Actor):
     summary = "Well-mixed gas volume: mass and energy balance, real-gas properties"
     headline = ('p', 'T')
     display_units = {"mass": "g"}  # a few grams: in g, not kg
+    input_order = 2  # integrates polynomial inputs over a step (_mean_flows)
     variables = (
         Parameter("fluid", "1", "nitrogen", "working gas"),
         PROPERTY_BACKEND_PARAMETER,
@@ -74,11 +75,37 @@ class GasVolume(Actor):
         self.rho, self.T, self.p, self.h = rho, self.T_start, p, h
         self._dh_du = gas.dh_du_at_rho_T(rho, self.T_start)
 
+    def _flows(self, mi: float, mo: float, h_in: float, h_return: float) -> tuple[float, float, float]:
+        """(net mass flow [kg/s], flow leaving with the own enthalpy [kg/s], enthalpy flow
+        entering [W]) for the inputs' values at one instant (upwind enthalpies)."""
+        leaving = (mo if mo > 0.0 else 0.0) + (-mi if mi < 0.0 else 0.0)
+        entering = (mi * h_in if mi > 0.0 else 0.0) - (mo * h_return if mo < 0.0 else 0.0)
+        return mi - mo, leaving, entering
+
+    def _mean_flows(self, h: float) -> tuple[float, float, float]:
+        """:meth:`_flows` averaged over a step of inputs given as polynomials (a coupling order
+        >= 1, ``input_derivatives``): Simpson's rule, exact for the mass of inputs of degree <= 2
+        (a cubic); the upwind products to the rule's O(h^4)."""
+        der = self.input_derivatives
+        names = ("mdot_in", "mdot_out", "h_in", "h_return")
+        base = [getattr(self, n) for n in names]
+        d = [der.get(n, (0.0, 0.0)) for n in names]
+        total = [0.0, 0.0, 0.0]
+        for tau, w in ((0.0, 1.0), (0.5 * h, 4.0), (h, 1.0)):
+            vals = [u + tau * (d1 + 0.5 * tau * d2) for u, (d1, d2) in zip(base, d)]
+            for i, f in enumerate(self._flows(*vals)):
+                total[i] += w * f
+        return total[0] / 6.0, total[1] / 6.0, total[2] / 6.0
+
     def do_step(self, t: float, h: float) -> None:
-        mi, mo = self.mdot_in, self.mdot_out
-        mass = self.mass + (mi - mo) * h
-        leaving = (mo if mo > 0.0 else 0.0) + (-mi if mi < 0.0 else 0.0)  # kg/s with the own h
-        entering = (mi * self.h_in if mi > 0.0 else 0.0) - (mo * self.h_return if mo < 0.0 else 0.0)  # W
+        if self.input_derivatives:  # inputs as polynomials over the step (coupling order >= 1)
+            net, leaving, entering = self._mean_flows(h)
+            mass = self.mass + net * h
+        else:
+            mi, mo = self.mdot_in, self.mdot_out
+            mass = self.mass + (mi - mo) * h
+            leaving = (mo if mo > 0.0 else 0.0) + (-mi if mi < 0.0 else 0.0)  # kg/s with the own h
+            entering = (mi * self.h_in if mi > 0.0 else 0.0) - (mo * self.h_return if mo < 0.0 else 0.0)  # W
         if not mass > 0.0:
             raise ModelError(f"actor '{self.name}': the volume emptied (mass {mass:g} kg)")
         if leaving > 0.0:
