@@ -54,6 +54,15 @@ class Actor:
         for key, value in parameters.items():
             self.set_parameter(key, value)
 
+    def advance_inputs(self, dt: float) -> None:
+        """Move each input given as a polynomial (:attr:`input_derivatives`) ``dt`` s on along
+        it: an actor whose outputs follow its inputs computes them at the end of its step this
+        way (``u + u' dt + u'' dt^2/2``)."""
+        der = self.input_derivatives
+        for name, (d1, d2) in der.items():
+            setattr(self, name, getattr(self, name) + dt * (d1 + 0.5 * dt * d2))
+            der[name] = (d1 + dt * d2, d2)  # the derivatives there: successive moves compose
+
     # -- declarations -------------------------------------------------------------------
     @classmethod
     def variable_map(cls) -> dict[str, Variable]:

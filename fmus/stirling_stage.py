@@ -83,6 +83,7 @@ class StirlingStage(Actor):
         Local("cycles", "1", 0.0, "completed cycles"),
     )
     default_step = 2e-5
+    input_order = 2  # the mass follows polynomial flows over a step (_mass_curve)
     state_attributes = ("_phi", "_acc")
 
     def setup(self) -> None:
@@ -117,9 +118,10 @@ class StirlingStage(Actor):
         self.V_c = 0.5 * self.swept_volume_compression * (1.0 + math.cos(phi - self.phase))
         self.crank_angle = phi % _TWO_PI
 
-    def _work(self, phi0: float, m0: float, dphi: float, dm: float) -> tuple[float, float]:
+    def _work(self, phi0: float, m0: float, dphi: float, dm: float, bend=None) -> tuple[float, float]:
         """(int p dV_e, -int p dV_c) over phi0 .. phi0 + dphi with the mass linear in phi from
-        m0 to m0 + dm (the flows held, the frequency constant over the step)."""
+        m0 to m0 + dm (the flows held, the frequency constant over the step); ``bend(s)``, s in
+        [0, 1]: the mass's departure from that line when the flows are polynomials."""
         if dphi == 0.0:
             return 0.0, 0.0
         n = max(1, math.ceil(abs(dphi) / _PANEL))
@@ -133,18 +135,32 @@ class StirlingStage(Actor):
                 phi = phi0 + s * dphi
                 ca, sa = math.cos(phi), math.sin(phi)
                 cb, sb = math.cos(phi - alpha), math.sin(phi - alpha)
-                p = (m0 + s * dm) / (c0 + ce * ca + cc * cb)
+                m = m0 + s * dm if bend is None else m0 + s * dm + bend(s)
+                p = m / (c0 + ce * ca + cc * cb)
                 we -= w * p * sa          # p dV_e/dphi = -V_E/2 p sin(phi)
                 wc += w * p * sb          # -p dV_c/dphi = V_C/2 p sin(phi - alpha)
         scale = dphi / n
         return we * ve2 * scale, wc * vc2 * scale
+
+    def _mass_curve(self, m0: float, mdot: float):
+        """The gas mass as a function of the time into the step [s -> kg] when the flows come as
+        polynomials (a coupling order >= 1): m0 + q tau + q' tau^2/2 + q'' tau^3/6; None when
+        they are held (the mass is then linear)."""
+        der = self.input_derivatives
+        if not der:
+            return None
+        a1, a2 = der.get("mdot_in", (0.0, 0.0))
+        b1, b2 = der.get("mdot_out", (0.0, 0.0))
+        q1, q2 = a1 - b1, a2 - b2
+        return lambda tau: m0 + tau * (mdot + tau * (q1 / 2 + tau * q2 / 6))
 
     def do_step(self, t: float, h: float) -> None:
         if not h > 0.0:
             return
         mdot = self.mdot_in - self.mdot_out
         m0, phi0 = self.mass, self._phi
-        m1 = m0 + h * mdot
+        mass_at = self._mass_curve(m0, mdot)
+        m1 = m0 + h * mdot if mass_at is None else mass_at(h)
         if not m1 > 0.0:
             raise ModelError(f"actor '{self.name}': the stage emptied (gas {m1:g} kg)")
         p0, Ve0, Vc0 = self.p, self.V_e, self.V_c
@@ -165,8 +181,9 @@ class StirlingStage(Actor):
         boundary = (math.floor(phi0 / _TWO_PI) + 1) * _TWO_PI if dphi > 0.0 else math.inf
         while boundary <= phi1:
             frac = (boundary - phi0) / dphi
-            b_m, b_t = m0 + frac * h * mdot, frac * h
-            we, wc = self._work(a_phi, a_m, boundary - a_phi, b_m - a_m)
+            b_t = frac * h
+            b_m = m0 + frac * h * mdot if mass_at is None else mass_at(b_t)
+            we, wc = self._work(a_phi, a_m, boundary - a_phi, b_m - a_m, _bend(mass_at, a_t, b_t, a_m, b_m))
             W_e += we
             W_c += wc
             acc[0] += we
@@ -182,7 +199,7 @@ class StirlingStage(Actor):
             acc[:] = [0.0, 0.0, 0.0, pb, pb]
             a_phi, a_m, a_t = boundary, b_m, b_t
             boundary += _TWO_PI
-        we, wc = self._work(a_phi, a_m, phi1 - a_phi, m1 - a_m)
+        we, wc = self._work(a_phi, a_m, phi1 - a_phi, m1 - a_m, _bend(mass_at, a_t, h, a_m, m1))
         W_e += we
         W_c += wc
         acc[0] += we
@@ -200,3 +217,11 @@ class StirlingStage(Actor):
         self.heat_expansion = (W_e - (self.p * self.V_e - p0 * Ve0)) / h
         # rejected by the compression space: int V_c dp = [p V_c] - int p dV_c, -int p dV_c = W_c
         self.heat_compression = (W_c + (self.p * self.V_c - p0 * Vc0)) / h
+
+
+def _bend(mass_at, ta: float, tb: float, ma: float, mb: float):
+    """The mass's departure from the line between (ta, ma) and (tb, mb) [s, kg], as a function of
+    s in [0, 1] (``StirlingStage._work``); None for held flows (the mass is that line)."""
+    if mass_at is None:
+        return None
+    return lambda s: mass_at(ta + s * (tb - ta)) - (ma + s * (mb - ma))

@@ -77,6 +77,7 @@ class Turbine(Actor):
         Local("stalled", "1", 0.0, "1 while a rotor that came to rest chokes the flow"),
     )
     default_step = 2e-5
+    input_order = 2  # pressures and inlet temperature taken at the end of the step
 
     def setup(self) -> None:
         R, gamma = ideal_gas(self)
@@ -127,6 +128,8 @@ class Turbine(Actor):
     def do_step(self, t: float, h: float) -> None:
         if not h > 0.0:
             return
+        if self.input_derivatives:  # the nozzle's flow at the end of the step (coupling order >= 1)
+            self.advance_inputs(h)
         mdot, dh = self._flow()
         self.mdot = mdot
         self.power_isentropic = abs(mdot) * dh
