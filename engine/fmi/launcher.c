@@ -552,8 +552,21 @@ FORWARD(fmi2DeSerializeFMUstate, (fmi2Component c, const fmi2Byte b[], size_t si
 FORWARD(fmi2GetDirectionalDerivative, (fmi2Component c, const fmi2ValueReference u[], size_t nu,
                                        const fmi2ValueReference z[], size_t nz, const fmi2Real du[], fmi2Real dz[]),
         (c, u, nu, z, nz, du, dz))
-FORWARD(fmi2SetRealInputDerivatives, (fmi2Component c, const fmi2ValueReference vr[], size_t n,
-                                      const fmi2Integer order[], const fmi2Real v[]), (c, vr, n, order, v))
+/* canInterpolateInputs: the derivative of order k (1, 2) of the Real input vr is the slave's hidden
+ * variable vr + (k << INPUT_DERIVATIVE_SHIFT) (engine/fmi/slave.py; pythonfmu itself has no
+ * fmi2SetRealInputDerivatives): set there with fmi2SetReal.  Other orders are an error. */
+#define INPUT_DERIVATIVE_SHIFT 24
+#define MAX_DERIVATIVES 1024
+FMI2_Export fmi2Status fmi2SetRealInputDerivatives(fmi2Component c, const fmi2ValueReference vr[], size_t n,
+                                                   const fmi2Integer order[], const fmi2Real v[]) {
+    fmi2ValueReference hidden[MAX_DERIVATIVES];
+    if (!inner_loaded || !inner.fmi2SetReal || n > MAX_DERIVATIVES) return fmi2Error;
+    for (size_t i = 0; i < n; i++) {
+        if (order[i] < 1 || order[i] > 2 || vr[i] >= (1u << INPUT_DERIVATIVE_SHIFT)) return fmi2Error;
+        hidden[i] = vr[i] + ((fmi2ValueReference)order[i] << INPUT_DERIVATIVE_SHIFT);
+    }
+    return inner.fmi2SetReal(c, hidden, n, v);
+}
 FORWARD(fmi2GetRealOutputDerivatives, (fmi2Component c, const fmi2ValueReference vr[], size_t n,
                                        const fmi2Integer order[], fmi2Real v[]), (c, vr, n, order, v))
 FORWARD(fmi2DoStep, (fmi2Component c, fmi2Real t, fmi2Real h, fmi2Boolean no_prior), (c, t, h, no_prior))

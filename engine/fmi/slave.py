@@ -62,6 +62,11 @@ __all__ = ["make_slave_class", "ActorSlave", "actor_description", "unit_definiti
 AUTHOR = "cryocosim developers"
 
 _SCALAR = {float: Real, int: Integer, bool: Boolean, str: String}
+#: canInterpolateInputs: the derivative of order k of the Real input at value reference vr is the
+#: hidden variable at vr + (k << INPUT_DERIVATIVE_SHIFT) (launcher.c maps fmi2SetRealInputDerivatives
+#: onto fmi2SetReal there: keep the two in step)
+INPUT_DERIVATIVE_SHIFT = 24
+HIDDEN_PREFIX = "__cryocosim_input_derivative"
 _DIMENSIONLESS = ("", "1")
 
 
@@ -185,6 +190,33 @@ class ActorSlave(Fmi2Slave):
         self._outputs_due = True  # inputs changed since the outputs were last computed
         for var in self.actor_class.variables:
             self._register(actor, var)
+        if self.actor_class.input_order > 0:
+            self._register_input_derivatives(actor)
+
+    def _register_input_derivatives(self, actor) -> None:
+        """canInterpolateInputs: fmi2SetRealInputDerivatives reaches the actor through hidden
+        Real variables, the input's first and second derivatives at value references
+        ``vr + (order << INPUT_DERIVATIVE_SHIFT)`` (the launcher maps the call onto fmi2SetReal
+        on them; they are not in the modelDescription).  Each holds for one step (cleared after
+        it), as FMI 2.0 says."""
+        inputs = [(vr, sv.name) for vr, sv in list(self.vars.items())
+                  if self.actor_class.variable_map()[sv.name].causality == Causality.input
+                  and self.actor_class.variable_map()[sv.name].type is float]
+        for vr, name in inputs:
+            for order in (1, 2):
+                def getter(name=name, order=order):
+                    return actor.input_derivatives.get(name, (0.0, 0.0))[order - 1]
+
+                def setter(value, name=name, order=order):
+                    d = list(actor.input_derivatives.get(name, (0.0, 0.0)))
+                    d[order - 1] = float(value)
+                    actor.input_derivatives[name] = (d[0], d[1])
+
+                hidden = Real(f"{HIDDEN_PREFIX}{order}_{name}", causality=Fmi2Causality.local,
+                              variability=Fmi2Variability.continuous, getter=getter, setter=setter)
+                key = vr + (order << INPUT_DERIVATIVE_SHIFT)
+                hidden.value_reference = key
+                self.vars[key] = hidden
 
     def _register(self, actor, var: Variable) -> None:
         scalar = _SCALAR.get(var.type)
@@ -250,6 +282,8 @@ class ActorSlave(Fmi2Slave):
         except Exception as exc:
             self.log(f"{type(exc).__name__}: {exc}", Fmi2Status.error)
             return False
+        finally:
+            self.actor.input_derivatives.clear()  # given for one step (fmi2SetRealInputDerivatives)
         return True
 
     def terminate(self):
@@ -267,6 +301,12 @@ class ActorSlave(Fmi2Slave):
         root = super().to_xml(model_options)
         for key, value in model_metadata().items():
             root.set(key, value)
+        variables = root.find("ModelVariables")
+        for sv in list(variables):  # the hidden input derivatives (the last ones): not declared
+            if sv.get("name", "").startswith(HIDDEN_PREFIX):
+                variables.remove(sv)
+        if self.actor_class.input_order > 0:
+            root.find("CoSimulation").set("canInterpolateInputs", "true")
         declared = self.actor_class.variable_map()
         chosen = dict(getattr(self.actor_class, "display_units", None) or {})
         units: list[str] = []
