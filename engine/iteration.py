@@ -34,6 +34,7 @@ class IteratedCoupling:
         self.hist: deque = deque(maxlen=3)
         self.newton: list | None = None
         self.base: int | None = None
+        self.quadratic = False   # the last prediction was quadratic (coupling order >= 1)
         self.atol_it = np.empty(0)   # absolute iteration tolerance of each coupled output
         self.fd_step = np.empty(0)   # difference step of each coupled output for the Jacobian
 
@@ -61,6 +62,17 @@ class IteratedCoupling:
         hist = self.hist
         x0 = self.coupling.values()
         self.base = None
+        self.quadratic = False
+        if self.coupling.highest >= 1 and len(hist) >= 3 and hist[-1][0] == t0:
+            # inputs as polynomials (a coupling order >= 1): the coupling error is of order 3 or
+            # more, so the predictor is quadratic through the last three synchronisations (its
+            # distance from the corrector, of order 3, is the error estimate)
+            (ta, xa), (tb, xb), (tc, xc) = hist[-3], hist[-2], hist[-1]
+            wa = (t1 - tb) * (t1 - tc) / ((ta - tb) * (ta - tc))
+            wb = (t1 - ta) * (t1 - tc) / ((tb - ta) * (tb - tc))
+            wc = (t1 - ta) * (t1 - tb) / ((tc - ta) * (tc - tb))
+            self.quadratic = True
+            return wa * xa + wb * xb + wc * xc, True
         if len(hist) >= 2 and hist[-1][0] == t0:
             # the base: the latest earlier point at least half the new step back (noise in the
             # outputs is amplified by (t1 - t0) / (tb - ta))
@@ -175,13 +187,13 @@ class IteratedCoupling:
         # local error: the corrector against the predictor; of order 2 after a linear prediction
         # (x_{n+1} - x_pred = h (h + h_prev) u''/2, backward Euler's error h^2 u''/2 of it)
         err, key = 0.0, None
-        ratio = (t1 - t0) / ((t1 - t0) + self.base) if linear else 1.0
+        ratio = (t1 - t0) / ((t1 - t0) + self.base) if linear and not self.quadratic else 1.0
         reference = x_pred if linear else start
         for i, k in enumerate(self.coupling.coupled):
             e = weighted_change(x_tilde[i], reference[i], s.atol[k], s.rtol) * ratio
             if e > err:
                 err, key = e, f"{k[0]}.{k[1]}"
-        s.err_order = 2 if linear else 1
+        s.err_order = (3 if self.quadratic else 2) if linear else 1
         s.err_key = key
         if reject_above and err > 1.0:
             raise Reject(err, key=key)
