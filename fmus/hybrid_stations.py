@@ -15,8 +15,13 @@ whose ports pass gas at T absorbs q = -V dp/dt (the stage's docstring).  With T 
 energy balance of such a space gains m c_p dT/dt, the sensible heat of its own gas; these actors
 leave it out, as the cycle-averaged model does (its cyclic steady state has none): at a change of
 T between steps the pressure follows the gas law at constant mass (p = m / C), and the heat over
-the step is the isothermal one at the new T.  The gas's heat capacity (below a gram of helium,
-about 5 J/K at constant pressure) is the error of both models against a station that holds it.
+the step is the isothermal one at the new T.  The gas's heat capacity (the cool-down scenarios'
+charge is 0.34 g of helium: 1.8 J/K at constant pressure) is the error of both models against a
+station that holds it.
+
+The station temperatures are taken at the start of each step and held over it (also under a
+coupling order above 0, where the parents take their flows as polynomials: a station's
+temperature moves little over a step of the gas's).
 """
 from __future__ import annotations
 
@@ -102,7 +107,7 @@ class StationBufferVolume(BufferVolume):
     station, ``T_station`` (T_E, an input): p = m R T / V with the gas m changing only through
     the flows; charged at ``p_start`` with T = ``temperature``.
 
-    ``heat_rejected``: the heat the gas gives up on the station over the step, V dp/dt at
+    ``heat_rejected``: the heat the gas gives up on the station, mean over the step: V dp/dt at
     constant T = R T (mdot_in - mdot_out) (gas entering and leaving at T); zero over a cycle of
     the cyclic steady state, it is what the buffer's gas releases as the station cools and the
     buffer fills.
@@ -137,8 +142,10 @@ class StationBufferVolume(BufferVolume):
 
     def do_step(self, t: float, h: float) -> None:
         self._retemper(self.T_station)
+        m0 = self.mass
         super().do_step(t, h)
-        self.heat_rejected = self._R * self._T * (self.mdot_in - self.mdot_out)
+        if h > 0.0:   # the step's mean, whether the flows were held or came as polynomials
+            self.heat_rejected = self._R * self._T * (self.mass - m0) / h
 
 
 class StationHybridExchangers(HybridExchangers):

@@ -262,10 +262,10 @@ def test_cooldown_runs_hours_in_seconds(cooldown):
     ds, system = cooldown
     wall = system.master.wall_time
     assert ds["time"].values[-1] == 4 * 3600.0
-    # 7200 steps of 2 s with one cyclic steady state each (about 1 ms each, docs/sweeps.md)
-    # and the engine's own cost per step: well under a minute even on a loaded machine
-    assert wall < 60.0, wall
-    assert float(ds["cooler.solves"][-1]) <= 7202
+    # 2880 steps of 5 s with one cyclic steady state each (a few ms each on a loaded machine,
+    # docs/hybrid_cooldown.md) and the engine's own cost per step: well under 30 s
+    assert wall < 30.0, wall
+    assert float(ds["cooler.solves"][-1]) <= 2881
 
 
 @pytest.mark.slow
@@ -300,15 +300,15 @@ def test_stall_the_load_warms_and_the_interlock_stops_the_drive():
 @pytest.mark.slow
 def test_averaged_cooldown_follows_the_resolved_cooldown():
     """Small stations (40 g and 20 g of copper): the load reaches its steady temperature in about
-    175 cycles.  The averaged model (one step per cycle) against the seven resolved actors at
+    170 cycles.  The averaged model (one step per cycle) against the seven resolved actors at
     1000 steps per cycle, at every cycle boundary of 6 s (300 cycles).
 
     Tolerance, from what separates the two: (1) the resolved cooler settles to a new cyclic
     steady state within about 4 cycles (scenarios/hybrid_valve_leak.toml, hybrid_startup.toml),
     so its temperatures lag by up to 4 cycles of their fall; (2) the averaged model's explicit
     step of one cycle lags by up to one more; (3) the resolved coupling error at 1000 steps per
-    cycle (-2.3 % on Q_E at the end's temperatures, docs/hybrid_cooldown.md) shifts the end
-    state by a few tenths of a kelvin: 1 K.  So |dT| <= 5 cycles x |dT/dt| + 1 K, dT/dt the
+    cycle (-2.3 % on Q_E at the end's temperatures, docs/hybrid_cooldown.md) would shift a
+    steady state by 0.66 K: 1 K.  So |dT| <= 5 cycles x |dT/dt| + 1 K, dT/dt the
     largest rate within 5 cycles either side."""
     res, _ = run("hybrid_cooldown_resolved.toml")
     avg, _ = run("hybrid_cooldown_averaged.toml")
