@@ -69,7 +69,7 @@ class Coupling:
         #: per actor: its links of other types than Real (empty when there are none at all)
         self.held_of: dict[str, list] = {}
         #: coupling orders (set_orders): per actor that takes its inputs as polynomials, the
-        #: degree, and its Real input links; the highest order asked for
+        #: degree, and its Real input links; the highest of those degrees (0: every input held)
         self.order_of: dict[str, int] = {}
         self.poly_links: dict[str, list] = {}
         self.highest = 0
@@ -90,17 +90,14 @@ class Coupling:
         for name in self.order_of:
             for slot, *_ in self.poly_links[name]:
                 slot.history = True
-        self.highest = max([default, *per_actor.values()], default=0)
+        self.highest = max(self.order_of.values(), default=0)
         # the order of each coupled output's polynomial: the lowest among the actors it feeds
         # (one that holds it makes the hold's error); the step control measures the error of
-        # that polynomial's prediction
+        # that polynomial's prediction (its slot keeps its history: it feeds polynomial actors)
         self.slot_order = {}
         for l in bus.links:
             key = (l.src, l.src_var)
             self.slot_order[key] = min(self.slot_order.get(key, 2), self.order_of.get(l.dst, 0))
-        for key, k in self.slot_order.items():
-            if k:
-                bus.slots[key].history = True
 
     # -- before a step ------------------------------------------------------------------------------
     def set_inputs(self, name: str, t: int, h: int) -> None:
@@ -120,8 +117,7 @@ class Coupling:
                 setattr(actor, var, u * scale + offset)
                 der[var] = (d1 * scale, d2 * scale)
 
-    def hold_inputs(self, name: str, actor, u: np.ndarray, history: list | None = None, t0: int = 0,
-                    t1: int = 0) -> list | None:
+    def hold_inputs(self, name: str, actor, u: np.ndarray, history, t0: int, t1: int) -> list | None:
         """Hold the Real inputs of actor ``name`` at the coupled values ``u``; its other links at
         their values on the bus (those of the start of the step: they are not iterated).
 
@@ -135,7 +131,7 @@ class Coupling:
             for slot, var, conv, keep in self.held_of[name]:
                 setattr(actor, var, slot.value * conv + keep)
         k = self.order_of.get(name)
-        if not k or history is None:
+        if not k:
             return None
         past = [(t, x) for t, x in reversed(history) if t <= t0][:k]
         tps = self.ticks_per_second
