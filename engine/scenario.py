@@ -111,19 +111,19 @@ def _parameters(value, where, key, ctx) -> None:
                             f"not {kind_of(v)} ({describe(v)})")
 
 
-_DERIVED_ENTRY = schema.Table({"expr": schema.Str(), "unit": schema.Str(), "description": schema.Str(empty=True)})
+def _expr_given(table: dict, where: str, ctx) -> None:
+    if "expr" not in table:
+        raise ctx.error(f"{where}: missing key 'expr' (a table is {{ expr = \"...\", unit = \"W\", "
+                        f"description = \"...\" }})")
+
+
+_DERIVED_ENTRY = schema.Table({"expr": schema.Str(), "unit": schema.Str(), "description": schema.Str(empty=True)},
+                              rules=(_expr_given,))
 
 
 def _derived(value, where, key, ctx) -> None:
-    at = f"{where}: key '{key}'"
     if isinstance(value, dict):
-        for k in value:
-            if k not in _DERIVED_ENTRY.fields:
-                raise ctx.error(f"{at}: unknown key {describe(k)} (allowed: {', '.join(sorted(_DERIVED_ENTRY.fields))})")
-        if "expr" not in value:
-            raise ctx.error(f"{at}: missing key 'expr' (a table is {{ expr = \"...\", unit = \"W\", "
-                            f"description = \"...\" }})")
-        _DERIVED_ENTRY.check_keys(value, at, ctx)
+        _DERIVED_ENTRY.check_keys(value, f"{where}: key '{key}'", ctx)
     elif not isinstance(value, str):
         raise ctx.error(schema.bad_type(where, key, 'an expression string ("a.x / b.y") or a table { expr = "...", '
                                         'unit = "...", description = "..." }', value))

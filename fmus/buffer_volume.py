@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cryocosim import Actor, Input, ModelError, Output, Parameter
 
+from .physics.net_flow import net_flow
 from .properties.ideal_gas import fluid_parameters, ideal_gas
 
 
@@ -32,7 +33,7 @@ class BufferVolume(Actor):
         Output("mass", "kg", 0.0, "gas mass"),
     )
     default_step = 2e-5
-    input_order = 2  # integrates polynomial flows over a step exactly (mean_net_flow)
+    input_order = 2  # integrates polynomial flows over a step exactly (physics.net_flow)
 
     def setup(self) -> None:
         R, _ = ideal_gas(self)
@@ -41,21 +42,10 @@ class BufferVolume(Actor):
         self.p = self.p_start
 
     def do_step(self, t: float, h: float) -> None:
-        m = self.mass + h * mean_net_flow(self, h)
+        q, q1, q2 = net_flow(self)
+        # the mean of the flows over the step: held, or their polynomial's exact mean
+        m = self.mass + h * (q if not (q1 or q2) else q + h * (q1 / 2 + h * q2 / 6))
         if not m > 0.0:
             raise ModelError(f"actor '{self.name}': the buffer emptied (gas {m:g} kg)")
         self.mass = m
         self.p = m * self._k
-
-
-def mean_net_flow(actor, h: float) -> float:
-    """mdot_in - mdot_out averaged over a step of ``h`` s [kg/s]: the held values, or, given as
-    polynomials (``input_derivatives``, a coupling order >= 1), their exact mean
-    ``q + q' h/2 + q'' h^2/6`` (shared with the Stirling stage)."""
-    net = actor.mdot_in - actor.mdot_out
-    der = actor.input_derivatives
-    if not der:
-        return net
-    a1, a2 = der.get("mdot_in", (0.0, 0.0))
-    b1, b2 = der.get("mdot_out", (0.0, 0.0))
-    return net + h * ((a1 - b1) / 2 + h * (a2 - b2) / 6)

@@ -8,6 +8,7 @@ import math
 
 from cryocosim import Actor, Input, Local, ModelError, Output, Parameter, ParameterError
 
+from .physics.net_flow import net_flow
 from .properties.ideal_gas import fluid_parameters, ideal_gas
 
 _TWO_PI = 2.0 * math.pi
@@ -142,24 +143,21 @@ class StirlingStage(Actor):
         scale = dphi / n
         return we * ve2 * scale, wc * vc2 * scale
 
-    def _mass_curve(self, m0: float, mdot: float):
+    def _mass_curve(self, m0: float):
         """The gas mass as a function of the time into the step [s -> kg] when the flows come as
         polynomials (a coupling order >= 1): m0 + q tau + q' tau^2/2 + q'' tau^3/6; None when
         they are held (the mass is then linear)."""
-        der = self.input_derivatives
-        if not der:
+        q, q1, q2 = net_flow(self)
+        if not self.input_derivatives:
             return None
-        a1, a2 = der.get("mdot_in", (0.0, 0.0))
-        b1, b2 = der.get("mdot_out", (0.0, 0.0))
-        q1, q2 = a1 - b1, a2 - b2
-        return lambda tau: m0 + tau * (mdot + tau * (q1 / 2 + tau * q2 / 6))
+        return lambda tau: m0 + tau * (q + tau * (q1 / 2 + tau * q2 / 6))
 
     def do_step(self, t: float, h: float) -> None:
         if not h > 0.0:
             return
         mdot = self.mdot_in - self.mdot_out
         m0, phi0 = self.mass, self._phi
-        mass_at = self._mass_curve(m0, mdot)
+        mass_at = self._mass_curve(m0)
         m1 = m0 + h * mdot if mass_at is None else mass_at(h)
         if not m1 > 0.0:
             raise ModelError(f"actor '{self.name}': the stage emptied (gas {m1:g} kg)")
